@@ -1,0 +1,171 @@
+/**
+ * Backend picker. `ROBUSTLAB_BACKEND` or an explicit `initEngine({backend})` chooses; otherwise the best
+ * available backend in this order: `tensorflow` (GPU, then CPU; optional packages), `aten` (native
+ * libtorch backend), `wasm`, `cpu`. A missing or broken optional backend is skipped with one line.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as os from 'node:os';
+import { msg } from '../messages';
+
+/** Names of the backends the picker knows, in order of preference. */
+export const BACKENDS = ['tensorflow', 'aten', 'wasm', 'cpu'] as const;
+/** A backend name. */
+export type BackendName = (typeof BACKENDS)[number];
+
+/** What the engine runs on; notebooks print it in their header. */
+export interface EngineInfo {
+  /** Active TF.js backend name. */
+  backend: string;
+  /** Threads the backend computes with. */
+  threads: number;
+  /** Device of the backend (`cpu`, `cuda`). */
+  device: string;
+  /** Package versions: tfjs-core and the backend's own. */
+  versions: Record<string, string>;
+  /** Lines about skipped backends, kernels that fall back, and other things worth knowing. */
+  notes: string[];
+}
+
+/** Options of {@link initEngine}. */
+export interface EngineOptions {
+  /** Backend to use; default `ROBUSTLAB_BACKEND` or the best available. */
+  backend?: BackendName;
+  /** Threads; default `ROBUSTLAB_THREADS` or all cores. */
+  threads?: number;
+  /** Print skipped backends (default true). */
+  verbose?: boolean;
+}
+
+interface BackendLoader {
+  /** Registers the backend with TF.js; returns versions and device, or throws with the reason. */
+  load(threads: number): Promise<{ versions: Record<string, string>; device: string; threads: number; notes?: string[] }>;
+}
+
+const notes: string[] = [];
+let current: EngineInfo | undefined;
+let pending: Promise<EngineInfo> | undefined;
+
+function requireOptional(name: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(name);
+}
+
+const loaders: Record<BackendName, BackendLoader> = {
+  tensorflow: {
+    async load(threads) {
+      let pkg = '@tensorflow/tfjs-node-gpu';
+      let device = 'cuda';
+      try {
+        requireOptional(pkg);
+      } catch {
+        pkg = '@tensorflow/tfjs-node';
+        device = 'cpu';
+        try {
+          requireOptional(pkg);
+        } catch (e) {
+          throw new Error(`neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (npm install @tensorflow/tfjs-node on a machine that can download libtensorflow)`);
+        }
+      }
+      if (tf.findBackend('tensorflow') === null) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend`);
+      const version = (requireOptional(`${pkg}/package.json`) as { version: string }).version;
+      return { versions: { [pkg]: version }, device, threads };
+    },
+  },
+  aten: {
+    async load(threads) {
+      const aten = (await import('./aten/index.js')) as typeof import('./aten/index');
+      return aten.registerAtenBackend({ threads });
+    },
+  },
+  wasm: {
+    async load() {
+      await import('@tensorflow/tfjs-backend-wasm');
+      const fast = (await import('./wasm/index.js')) as typeof import('./wasm/index');
+      const registered = fast.registerWasmKernels();
+      const version = (requireOptional('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+      // tfjs-backend-wasm runs its threaded build only where Web Workers exist; in Node it is one thread.
+      return { versions: { '@tensorflow/tfjs-backend-wasm': version }, device: 'cpu', threads: 1, notes: [`wasm: robustlab kernels registered: ${registered.join(', ')}`] };
+    },
+  },
+  cpu: {
+    async load() {
+      const version = (requireOptional('@tensorflow/tfjs-backend-cpu/package.json') as { version: string }).version;
+      return { versions: { '@tensorflow/tfjs-backend-cpu': version }, device: 'cpu', threads: 1 };
+    },
+  },
+};
+
+function requestedThreads(opt?: number): number {
+  const env = process.env.ROBUSTLAB_THREADS;
+  const n = opt ?? (env ? Number(env) : os.availableParallelism?.() ?? os.cpus().length);
+  if (!Number.isInteger(n) || n < 1) throw new Error(msg.positiveInt(opt !== undefined ? 'threads' : 'ROBUSTLAB_THREADS', n));
+  return n;
+}
+
+async function tryBackend(name: BackendName, threads: number): Promise<EngineInfo> {
+  const r = await loaders[name].load(threads);
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') failed to initialise`);
+  await tf.ready();
+  if (r.notes) notes.push(...r.notes);
+  return {
+    backend: tf.getBackend(),
+    threads: r.threads,
+    device: r.device,
+    versions: { '@tensorflow/tfjs-core': tf.version_core, ...r.versions },
+    notes,
+  };
+}
+
+/**
+ * Chooses and initialises the backend. Idempotent: later calls without options return the first result.
+ * @example
+ * const info = await initEngine();            // best available
+ * await initEngine({ backend: 'cpu' });       // reference backend for checks
+ */
+export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
+  if (opts.backend === undefined && opts.threads === undefined && (current || pending)) return current ?? (await pending!);
+  const run = async (): Promise<EngineInfo> => {
+    const threads = requestedThreads(opts.threads);
+    const forced = opts.backend ?? (process.env.ROBUSTLAB_BACKEND as BackendName | undefined) ?? undefined;
+    if (forced !== undefined) {
+      if (!BACKENDS.includes(forced)) throw new Error(msg.unknownBackend(forced, BACKENDS));
+      try {
+        current = await tryBackend(forced, threads);
+        return current;
+      } catch (e) {
+        throw new Error(msg.backendUnavailable(forced, (e as Error).message));
+      }
+    }
+    for (const name of BACKENDS) {
+      try {
+        current = await tryBackend(name, threads);
+        return current;
+      } catch (e) {
+        const line = msg.backendSkipped(name, (e as Error).message.split('\n')[0]);
+        notes.push(line);
+        if (opts.verbose !== false && name !== 'tensorflow') console.warn(line);
+      }
+    }
+    throw new Error('robustlab: no TF.js backend could be initialised');
+  };
+  pending = run();
+  try {
+    return await pending;
+  } finally {
+    pending = undefined;
+  }
+}
+
+/** The engine in use. Call {@link initEngine} first; before that it reports TF.js's current backend. */
+export function engineInfo(): EngineInfo {
+  if (current && current.backend === tf.getBackend()) return { ...current, notes: [...notes] };
+  return { backend: tf.getBackend(), threads: 1, device: 'cpu', versions: { '@tensorflow/tfjs-core': tf.version_core }, notes: [...notes] };
+}
+
+/** Adds a line to {@link engineInfo}'s notes (used by backends for kernel fallbacks). */
+export function addEngineNote(line: string): void {
+  if (!notes.includes(line)) notes.push(line);
+}
