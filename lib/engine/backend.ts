@@ -5,6 +5,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers neither the chained methods (x.add(y)) nor the gradients; the union package would.
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import * as os from 'node:os';
 import { msg } from '../messages';

@@ -1,0 +1,61 @@
+/**
+ * robustlab: models, losses, attacks, training methods and metrics for adversarial-robustness research on
+ * TensorFlow.js. Explicit re-exports only.
+ * @module
+ */
+import './engine/backend';
+export * as tf from '@tensorflow/tfjs-core';
+export { Norm, UNIT_BOUNDS } from './types';
+export type { Bounds, ThreatModel } from './types';
+export { msg } from './messages';
+
+// engine
+export { initEngine, engineInfo, BACKENDS } from './engine/backend';
+export type { EngineInfo, EngineOptions, BackendName } from './engine/backend';
+export { Rng, uniform, normal } from './engine/seed';
+
+// tensor helpers
+export { lpNorm, projectBall, projectThreat, perExample } from './tensor/norms';
+export { stopGradient } from './tensor/ops';
+
+// models
+export type { Classifier, Forward, ForwardOptions } from './models/classifier';
+export { logitsOf } from './models/classifier';
+export { ComposedClassifier, linearHead } from './models/compose';
+export type { Head, HeadBuilder, ModelOptions, InputNormalization } from './models/compose';
+export { ParamStore } from './models/params';
+export { mlp } from './models/mlp';
+export type { MlpOptions } from './models/mlp';
+export { smallCnn } from './models/smallCnn';
+export type { SmallCnnOptions } from './models/smallCnn';
+export { resnet18, wideResnet } from './models/resnet';
+export type { ResNetOptions, WideResNetOptions } from './models/resnet';
+
+// losses
+export type { LossContext, ExampleLoss, Loss } from './losses/types';
+export { crossEntropy, klDivergence, ce, mean } from './losses/crossEntropy';
+
+// attacks
+export type { Attack, GradientAttackOptions } from './attacks/types';
+export { gradientAttack, NORM_HOOKS } from './attacks/gradientDescent';
+export { pgd, mim, PGD_DEFAULTS, MIM_DEFAULTS } from './attacks/pgd';
+export { fgsm, FGSM_DEFAULTS } from './attacks/fgsm';
+
+// training
+export type { TrainingMethod, OuterContext, InnerContext } from './training/method';
+export { outerContext } from './training/method';
+export { Sgd } from './training/sgd';
+export type { SgdOptions } from './training/sgd';
+export { constant, piecewise, cosine, cyclic } from './training/schedules';
+export type { Schedule } from './training/schedules';
+export { standard } from './training/standard';
+export { pgdAT, PGD_AT_ATTACK } from './training/pgdAT';
+export type { PgdATOptions } from './training/pgdAT';
+export { train } from './training/trainer';
+export type { TrainData, TrainOptions, TrainResult, EpochRecord } from './training/trainer';
+export { saveCheckpoint, loadCheckpoint } from './training/checkpoint';
+export type { ProgressSink } from './training/progress';
+
+// metrics
+export { accuracy, robustAccuracy, predict, wilson, accuracyRecord } from './metrics/accuracy';
+export type { AccuracyRecord, RobustAccuracyRecord } from './metrics/accuracy';

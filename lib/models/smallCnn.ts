@@ -1,0 +1,47 @@
+/**
+ * The small CNN of the benchmarks and quick profiles: conv3x3-c1, ReLU, maxpool 2, conv3x3-c2, ReLU,
+ * maxpool 2, optional dense hidden layer, head.
+ * @module
+ */
+import { ComposedClassifier, linearHead, type ModelOptions } from './compose';
+import { ParamStore } from './params';
+import { conv2d, dense, flatten, maxPool, relu, sequence, type Layer } from './layers';
+import { checkPositiveInt } from '../tensor/validate';
+
+/** Options of {@link smallCnn}. */
+export interface SmallCnnOptions extends ModelOptions {
+  /** Shape of one image [H, W, C] (default [32, 32, 3]). */
+  inputShape?: number[];
+  /** Channels of the two conv layers (default [32, 64]). */
+  channels?: [number, number];
+  /** Width of a dense ReLU layer before the head; 0 for none (default 0). */
+  hidden?: number;
+}
+
+/**
+ * @example const model = smallCnn({ inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+ */
+export function smallCnn(opts: SmallCnnOptions = {}): ComposedClassifier {
+  const inputShape = opts.inputShape ?? [32, 32, 3];
+  const [c1, c2] = opts.channels ?? [32, 64];
+  const k = opts.numClasses ?? 10;
+  checkPositiveInt(k, 'numClasses');
+  const p = new ParamStore(opts.seed ?? 0);
+  const [h, w, c] = inputShape;
+  const layers: Layer[] = [
+    conv2d(p, 'conv1', c, c1, 3, { bias: true }),
+    relu,
+    maxPool(2),
+    conv2d(p, 'conv2', c1, c2, 3, { bias: true }),
+    relu,
+    maxPool(2),
+    flatten,
+  ];
+  let d = Math.floor(h / 4) * Math.floor(w / 4) * c2;
+  if (opts.hidden) {
+    layers.push(dense(p, 'fc', d, opts.hidden), relu);
+    d = opts.hidden;
+  }
+  const head = (opts.head ?? linearHead)(p, d, k);
+  return new ComposedClassifier('smallCnn', inputShape, k, p, sequence(...layers), head, opts.normalize);
+}

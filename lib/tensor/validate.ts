@@ -1,0 +1,68 @@
+/**
+ * Input checks shared by models, attacks, losses and metrics. Each names the argument, the expectation and
+ * what was seen. They read two numbers back from the backend, so they run once per call, not per step.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { msg } from '../messages';
+import { assert } from '../engine/assert';
+import type { Bounds } from '../types';
+
+/** Checks that `x` is a batch of inputs of shape [N, ...inputShape], finite and inside `bounds`. */
+export function checkInputs(x: tf.Tensor, inputShape: readonly number[], bounds: Bounds | null, arg = 'x'): void {
+  const expected = [null, ...inputShape];
+  assert(x.rank === expected.length, () => msg.rank(arg, `rank ${expected.length} [batch, ${inputShape.join(', ')}]`, x.shape));
+  assert(
+    x.shape.slice(1).every((d, i) => d === inputShape[i]),
+    () => msg.shape(arg, expected, x.shape),
+  );
+  assert(x.shape[0] > 0, () => msg.shape(arg, expected, x.shape));
+  const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]).map((t) => {
+    const v = t.dataSync()[0];
+    t.dispose();
+    return v;
+  });
+  assert(Number.isFinite(lo) && Number.isFinite(hi), () => msg.notFinite(arg));
+  if (bounds) assert(lo >= bounds[0] && hi <= bounds[1], () => msg.range(arg, bounds[0], bounds[1], lo, hi));
+}
+
+/** Checks that `y` is a rank-1 integer label vector of length `n` with values in [0, numClasses). */
+export function checkLabels(y: tf.Tensor, n: number, numClasses: number, arg = 'y'): void {
+  assert(y.rank === 1, () => msg.rank(arg, 'a rank-1 label vector [batch]', y.shape));
+  assert(y.shape[0] === n, () => msg.batchMismatch('x', n, arg, y.shape[0]));
+  const v = y.dataSync();
+  let lo = Infinity;
+  let hi = -Infinity;
+  let integral = true;
+  for (let i = 0; i < v.length; i++) {
+    lo = Math.min(lo, v[i]);
+    hi = Math.max(hi, v[i]);
+    if (!Number.isInteger(v[i])) integral = false;
+  }
+  assert(integral && lo >= 0 && hi < numClasses, () => msg.labels(arg, numClasses, lo, hi));
+}
+
+/** Checks a finite non-negative number. */
+export function checkNonNegative(v: number, arg: string): void {
+  assert(typeof v === 'number' && Number.isFinite(v) && v >= 0, () => msg.nonNegative(arg, v));
+}
+
+/** Checks a finite positive number. */
+export function checkPositive(v: number, arg: string): void {
+  assert(typeof v === 'number' && Number.isFinite(v) && v > 0, () => msg.positive(arg, v));
+}
+
+/** Checks an integer >= 1. */
+export function checkPositiveInt(v: number, arg: string): void {
+  assert(Number.isInteger(v) && v >= 1, () => msg.positiveInt(arg, v));
+}
+
+/** Checks an integer >= 0. */
+export function checkNonNegativeInt(v: number, arg: string): void {
+  assert(Number.isInteger(v) && v >= 0, () => msg.nonNegativeInt(arg, v));
+}
+
+/** Checks that `v` is one of `options`. */
+export function checkOneOf<T>(v: T, options: readonly T[], arg: string): void {
+  assert(options.includes(v), () => msg.oneOf(arg, options, v));
+}

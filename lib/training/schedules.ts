@@ -1,0 +1,33 @@
+/**
+ * Learning-rate schedules: functions of the fractional epoch (epoch + batch / batches).
+ * @module
+ */
+
+/** A schedule: learning rate at fractional epoch `t` (0-based). */
+export type Schedule = (t: number) => number;
+
+/** Constant rate. */
+export const constant = (lr: number): Schedule => () => lr;
+
+/**
+ * Piecewise constant: `lr * factor^k` after the k-th milestone (AT_HE: 0.1, x0.1 at epochs 75 and 90).
+ * @example piecewise(0.1, [75, 90], 0.1)
+ */
+export function piecewise(lr: number, milestones: number[], factor = 0.1): Schedule {
+  return (t) => lr * factor ** milestones.filter((m) => t >= m).length;
+}
+
+/** Cosine annealing from `lr` to `minLr` over `epochs`. */
+export function cosine(lr: number, epochs: number, minLr = 0): Schedule {
+  return (t) => minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * Math.min(t, epochs) / epochs));
+}
+
+/**
+ * Cyclic (triangular) rate: 0 -> `maxLr` at `epochs * peakAt`, back to 0 at `epochs` (FastAT: max 0.2).
+ */
+export function cyclic(maxLr: number, epochs: number, peakAt = 0.4): Schedule {
+  return (t) => {
+    const u = Math.min(Math.max(t / epochs, 0), 1);
+    return u <= peakAt ? (maxLr * u) / peakAt : (maxLr * (1 - u)) / (1 - peakAt);
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * SGD with momentum and weight decay, PyTorch semantics: g <- g + wd * w; b <- m * b + g; w <- w - lr * b.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { checkNonNegative } from '../tensor/validate';
+
+/** Options of {@link Sgd}. */
+export interface SgdOptions {
+  /** Learning rate (default 0.1, the papers' CIFAR recipe). */
+  lr?: number;
+  /** Momentum (default 0.9). */
+  momentum?: number;
+  /** L2 weight decay added to the gradient (default 2e-4, AT_HE's PGD-AT recipe). */
+  weightDecay?: number;
+}
+
+/** SGD optimiser owning one momentum buffer per variable. */
+export class Sgd {
+  /** Current learning rate; schedules set it. */
+  lr: number;
+  /** Momentum factor. */
+  readonly momentum: number;
+  /** Weight decay. */
+  readonly weightDecay: number;
+  private readonly buffers = new Map<tf.Variable, tf.Variable>();
+
+  /** @param opts see {@link SgdOptions} */
+  constructor(opts: SgdOptions = {}) {
+    this.lr = opts.lr ?? 0.1;
+    this.momentum = opts.momentum ?? 0.9;
+    this.weightDecay = opts.weightDecay ?? 2e-4;
+    checkNonNegative(this.lr, 'lr');
+    checkNonNegative(this.momentum, 'momentum');
+    checkNonNegative(this.weightDecay, 'weightDecay');
+  }
+
+  /** Applies one update given gradients for some variables (by variable name). */
+  apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
+    tf.tidy(() => {
+      for (const v of vars) {
+        let g = grads[v.name];
+        if (!g) continue;
+        if (this.weightDecay > 0) g = g.add(v.mul(this.weightDecay));
+        if (this.momentum > 0) {
+          let b = this.buffers.get(v);
+          if (!b) {
+            // PyTorch starts the buffer at the first gradient.
+            b = tf.variable(g, false);
+            this.buffers.set(v, b);
+          } else {
+            b.assign(b.mul(this.momentum).add(g));
+          }
+          g = b;
+        }
+        v.assign(v.sub(g.mul(this.lr)));
+      }
+    });
+  }
+
+  /** Momentum buffers by the name of their variable, for checkpoints. */
+  state(): Map<tf.Variable, tf.Variable> {
+    return this.buffers;
+  }
+
+  /** Replaces the buffer of `v` (checkpoint restore). */
+  setBuffer(v: tf.Variable, value: tf.Tensor): void {
+    const b = this.buffers.get(v);
+    if (b) b.assign(value);
+    else this.buffers.set(v, tf.variable(value, false));
+  }
+
+  /** Frees the buffers. */
+  dispose(): void {
+    for (const b of this.buffers.values()) b.dispose();
+    this.buffers.clear();
+  }
+}
