@@ -59,3 +59,4 @@ export type { ProgressSink } from './training/progress';
 // metrics
 export { accuracy, robustAccuracy, predict, wilson, accuracyRecord } from './metrics/accuracy';
 export type { AccuracyRecord, RobustAccuracyRecord } from './metrics/accuracy';
+export type { Metric } from './metrics/types';
