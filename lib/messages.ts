@@ -31,4 +31,16 @@ export const msg = {
   backendUnavailable: (name: string, why: string) => `backend ${fmt(name)} is not available: ${why}`,
   backendSkipped: (name: string, why: string) => `robustlab: skipping backend '${name}': ${why}`,
   checkpointMismatch: (file: string, what: string) => `checkpoint ${file}: ${what}`,
+  // attacks, evaluation and metrics (issue 6)
+  atMost: (arg: string, max: number, v: number) => `${arg}: must be at most ${max}, got ${fmt(v)}`,
+  tooFewClasses: (what: string, need: number, got: number) => `${what} needs a model with at least ${need} classes, got ${got}`,
+  missingBaseline: (name: string) => `baseline: no error recorded for corruption ${fmt(name)}`,
+  emptyRecord: (arg: string) => `${arg}: needs at least one entry`,
+  maskingZeroGradients: (frac: number) =>
+    `gradient masking? the loss gradient is exactly zero for ${(100 * frac).toFixed(1)}% of the inputs (AutoAttack flag)`,
+  maskingEps: (eps: number, acc: number, bigEps: number, bigAcc: number) =>
+    `gradient masking? robust accuracy does not fall with eps: ${acc.toFixed(4)} at eps ${eps} vs ${bigAcc.toFixed(4)} at eps ${bigEps}`,
+  maskingBlackBox: (attack: string, flipped: number) =>
+    `gradient masking? the black-box attack ${attack} found ${flipped} adversarial example(s) the white-box attacks missed`,
+  maskingRandom: (diff: number) => `randomness in the model: two forward passes differ by up to ${diff}; use EOT or fix the seed`,
 } as const;
