@@ -63,7 +63,9 @@ export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   for (let t = 0; t < o.steps; t++) {
     const xAdv = current();
     const logits = tf.tidy(() => model.apply(xAdv, { training: false }).logits);
-    const pred = logits.argMax(1).dataSync();
+    const predT = tf.tidy(() => logits.argMax(1));
+    const pred = predT.dataSync();
+    predT.dispose();
     const active = Array.from(pred, (p, i) => p === labels[i]);
     if (!active.some(Boolean)) {
       tf.dispose([xAdv, logits]);
