@@ -60,3 +60,17 @@ export type { ProgressSink } from './training/progress';
 export { accuracy, robustAccuracy, predict, wilson, accuracyRecord } from './metrics/accuracy';
 export type { AccuracyRecord, RobustAccuracyRecord } from './metrics/accuracy';
 export type { Metric } from './metrics/types';
+
+// attack suite and robust evaluation (issue 6)
+export { margin, cwLoss, cwLossKappa, dlrLoss, dlrTargetedLoss } from './losses/margin';
+export { apgd, apgdCe, apgdDlr, apgdT, apgdCheckpoints, APGD_DEFAULTS } from './attacks/apgd';
+export type { ApgdOptions, ApgdTOptions } from './attacks/apgd';
+export { deepfool, deepfoolRecord, cwL2, cwL2Record, DEEPFOOL_DEFAULTS, CW_L2_DEFAULTS } from './attacks/minNorm';
+export type { MinNormResult, DeepFoolOptions, CwL2Options } from './attacks/minNorm';
+export { spsa, spsaRecord, nes, nesRecord, zoo, zooRecord, GRADIENT_ESTIMATE_DEFAULTS, ZOO_DEFAULTS } from './attacks/blackBox';
+export type { BlackBoxResult, GradientEstimateOptions, ZooOptions } from './attacks/blackBox';
+export { featureAttack, pickGuides, FEATURE_ATTACK_DEFAULTS } from './attacks/featureAttack';
+export { evaluate, defaultAttacks } from './metrics/robustEvaluation';
+export type { EvaluationAttack, EvaluateOptions, EvaluationRecord, AttackRow } from './metrics/robustEvaluation';
+export { confusionMatrix, classWiseError, corruptionError, similarityRanks, perturbationNorms } from './metrics/classWise';
+export type { ClassWiseErrorRecord, CorruptionErrors, CorruptionRecord, SimilarityRankRecord, PerturbationNormRecord } from './metrics/classWise';
