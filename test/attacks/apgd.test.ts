@@ -56,7 +56,7 @@ test('APGD-T and restarts stay in the ball and never weaken the attack', () => {
   assert.ok(acc(l2) < acc(X));
 });
 
-test('APGD-DLR refuses two-class models; bad momentum is named', () => {
+test('bad momentum is named in the error', () => {
   assert.throws(() => apgd(model, X, Y, { momentum: 2 }), /momentum: must be at most 1, got 2/);
 });
 
