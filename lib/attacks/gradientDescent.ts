@@ -117,7 +117,7 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
   };
   const gradOf = tf.grad(objective);
   for (let t = 0; t < o.steps; t++) {
-    const [next, nextMomentum] = tf.tidy(() => {
+    const [next, nextMomentum]: tf.Tensor[] = tf.tidy(() => {
       let g = gradOf(xAdv);
       if (o.targeted) g = g.neg();
       let m: tf.Tensor | undefined;
@@ -133,7 +133,7 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
         step = step.mul(perExample(active as tf.Tensor1D, step.shape));
       }
       const delta = hooks.project(xAdv.add(step).sub(x), o.eps);
-      return [x.add(delta).clipByValue(lo, hi), m] as const;
+      return m ? [x.add(delta).clipByValue(lo, hi), m] : [x.add(delta).clipByValue(lo, hi)];
     });
     xAdv.dispose();
     momentum?.dispose();
@@ -159,21 +159,18 @@ export function gradientAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   for (let r = 1; r < o.restarts; r++) {
     const cand = descend(model, x, y, o, rng.seed());
     const candEval = evaluate(model, cand, y, o);
-    const [nextBest, nextEval] = tf.tidy(() => {
+    const [nextBest, nextLoss, nextSuccess] = tf.tidy(() => {
       // Success beats failure; among equals, the higher loss wins.
       const better = tf.logicalOr(
         tf.logicalAnd(candEval.success, tf.logicalNot(bestEval.success)),
         tf.logicalAnd(candEval.success.equal(bestEval.success), candEval.loss.greater(bestEval.loss)),
       );
       const mask = perExample(better as tf.Tensor1D, x.shape).tile([1, ...x.shape.slice(1)]);
-      return [
-        tf.where(mask, cand, best),
-        { loss: tf.where(better, candEval.loss, bestEval.loss) as tf.Tensor1D, success: tf.logicalOr(candEval.success, bestEval.success) as tf.Tensor1D },
-      ] as const;
+      return [tf.where(mask, cand, best), tf.where(better, candEval.loss, bestEval.loss), tf.logicalOr(candEval.success, bestEval.success)];
     });
     for (const t of [best, cand, bestEval.loss, bestEval.success, candEval.loss, candEval.success]) t.dispose();
     best = nextBest;
-    bestEval = nextEval;
+    bestEval = { loss: nextLoss as tf.Tensor1D, success: nextSuccess as tf.Tensor1D };
   }
   bestEval.loss.dispose();
   bestEval.success.dispose();

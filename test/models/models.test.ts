@@ -43,9 +43,13 @@ test('batch-norm updates running statistics in training mode only', () => {
   const rm = m.namedVariables()['stemBn.runningMean'];
   const before = Array.from(rm.dataSync());
   const x = uniform([4, 32, 32, 3], 0, 1, 5);
-  tf.tidy(() => m.apply(x, { training: false }));
+  tf.tidy(() => {
+    m.apply(x, { training: false });
+  });
   assert.equal(Array.from(rm.dataSync()), before);
-  tf.tidy(() => m.apply(x, { training: true }));
+  tf.tidy(() => {
+    m.apply(x, { training: true });
+  });
   assert.not.equal(Array.from(rm.dataSync()), before);
   m.dispose();
 });
