@@ -29,7 +29,7 @@ const uvu = spawnSync(process.execPath, [path.join(root, 'node_modules/uvu/bin.j
   cwd: root,
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  env: (({ FORCE_COLOR, ...rest }) => ({ ...rest, NO_COLOR: '1' }))(process.env),
   maxBuffer: 1 << 28,
 });
 process.stdout.write(uvu.stdout ?? '');

@@ -11,6 +11,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import * as os from 'node:os';
 import { msg } from '../messages';
+import { registerExtraGradients } from './gradients';
+
+registerExtraGradients();
 
 /** Names of the backends the picker knows, in order of preference. */
 export const BACKENDS = ['tensorflow', 'aten', 'wasm', 'cpu'] as const;
@@ -78,14 +81,15 @@ const loaders: Record<BackendName, BackendLoader> = {
   },
   aten: {
     async load(threads) {
-      const aten = (await import('./aten/index.js')) as typeof import('./aten/index');
+      // Our own modules load with require: it resolves the same under tsx, tslab and compiled output.
+      const aten = require('./aten') as typeof import('./aten/index');
       return aten.registerAtenBackend({ threads });
     },
   },
   wasm: {
     async load() {
-      await import('@tensorflow/tfjs-backend-wasm');
-      const fast = (await import('./wasm/index.js')) as typeof import('./wasm/index');
+      require('@tensorflow/tfjs-backend-wasm');
+      const fast = require('./wasm') as typeof import('./wasm/index');
       const registered = fast.registerWasmKernels();
       const version = (requireOptional('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
       // tfjs-backend-wasm runs its threaded build only where Web Workers exist; in Node it is one thread.

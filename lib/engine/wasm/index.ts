@@ -1,9 +1,10 @@
 /**
- * Fast kernels and gradients for the wasm backend. Registered by the backend picker.
+ * Fast kernels for the wasm backend. Registered by the backend picker.
  * @module
  */
+import { registerFastWasmKernels } from './kernels';
 
-/** Registers robustlab's wasm kernels and gradients; returns the names registered. */
+/** Registers robustlab's wasm kernels; returns the names registered. */
 export function registerWasmKernels(): string[] {
-  return [];
+  return registerFastWasmKernels();
 }
