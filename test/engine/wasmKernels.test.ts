@@ -85,6 +85,20 @@ test('double backprop through conv, max/avg pooling, dense and ReLU matches the 
   });
 });
 
+test('max pooling gradients (ties, padding, overlapping windows) and leading-axis sums match the cpu backend', async () => {
+  const f = () => {
+    // Values on a coarse grid make ties inside windows common; ties go to the first arg-max as on cpu.
+    const x = uniform([2, 7, 9, 3], 0, 1, 11).mul(4).floor() as tf.Tensor4D;
+    const cases: [number, number, 'valid' | 'same'][] = [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'valid'], [2, 2, 'same']];
+    const grads = cases.map(([k, s, p]) => tf.grad((z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, k, s, p).mul(tf.range(1, 2 + 0 * k)).square().sum())(x));
+    const big = uniform([3, 5, 4, 6], -1, 1, 12);
+    return [...grads, big.sum([0, 1, 2]), big.sum([0, 1], true), big.sum([0]), big.sum([1, 2])];
+  };
+  const w = await on('wasm', f);
+  const c = await on('cpu', f);
+  w.forEach((v, i) => assert.ok(relError(v, c[i]) <= 1e-4, `output ${i} rel err ${relError(v, c[i])}`));
+});
+
 test('the fast kernels leak no backend memory', async () => {
   await tf.setBackend('wasm');
   const x = uniform([2, 8, 8, 3], 0, 1, 1) as tf.Tensor4D;

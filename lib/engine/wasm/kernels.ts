@@ -111,18 +111,23 @@ function makeBatchMatMul(original: tf.KernelFunc) {
 }
 
 let registered: string[] | undefined;
+const FILTER_GRAD = process.env.ROBUSTLAB_WASM_FILTER_GRAD === 'im2col' ? conv2DBackpropFilterIm2col : conv2DBackpropFilter;
 
 /** Registers the kernels above for the wasm backend (once); returns their names. */
 export function registerFastWasmKernels(): string[] {
   if (registered) return registered;
   const names: string[] = [];
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: FILTER_GRAD as unknown as tf.KernelFunc });
     names.push('Conv2DBackpropFilter');
   }
+  if (tf.getKernel('MaxPoolGrad', 'wasm')) tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradHeap as unknown as tf.KernelFunc });
+  names.push('MaxPoolGrad');
   for (const [name, make] of [
     ['Conv2DBackpropInput', makeConv2DBackpropInput],
     ['BatchMatMul', makeBatchMatMul],
+    ['Sum', makeSum],
   ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
@@ -132,4 +137,131 @@ export function registerFastWasmKernels(): string[] {
   }
   registered = names;
   return names;
+}
+
+type WasmBackend = Backend & {
+  typedArrayFromHeap(t: Info): Float32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+};
+
+/**
+ * MaxPoolGrad in a plain loop over the wasm heap: for each output cell, the first arg-max of its window (row
+ * major, as the cpu backend breaks ties) receives dy. One pass instead of wasm's generic kernel.
+ */
+export function maxPoolGradHeap(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info {
+  const { dy, input } = args.inputs as { dy: Info; input: Info };
+  const a = args.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const backend = args.backend as WasmBackend;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const [n, h, w, c] = input.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  const out = backend.makeOutput([n, h, w, c], 'float32');
+  const dx = backend.typedArrayFromHeap(out);
+  dx.fill(0);
+  const x = backend.typedArrayFromHeap(input);
+  const g = backend.typedArrayFromHeap(dy);
+  // Channels innermost: every read and write runs over contiguous memory.
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
+  for (let b = 0; b < n; b++) {
+    const xb = b * h * w * c;
+    for (let r = 0; r < oh; r++) {
+      const r0 = r * sh - top;
+      for (let q = 0; q < ow; q++) {
+        const q0 = q * sw - left;
+        best.fill(-Infinity);
+        at.fill(-1);
+        for (let i = 0; i < fh; i++) {
+          const y = r0 + i;
+          if (y < 0 || y >= h) continue;
+          for (let j = 0; j < fw; j++) {
+            const z = q0 + j;
+            if (z < 0 || z >= w) continue;
+            const base = xb + (y * w + z) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = x[base + ch];
+              if (v > best[ch] || at[ch] < 0) {
+                best[ch] = v;
+                at[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const gOff = ((b * oh + r) * ow + q) * c;
+        for (let ch = 0; ch < c; ch++) if (at[ch] >= 0) dx[at[ch]] += g[gOff + ch];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Conv2DBackpropFilter as im2col + one XNNPACK product: dW^T = dy^T [Co, M] x cols [M, KH*KW*Ci].
+ * The im2col copy is a plain loop over the heap.
+ */
+export function conv2DBackpropFilterIm2col(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  const backend = args.backend as WasmBackend;
+  if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { top, left } = info.padInfo;
+  const [n, h, w] = x.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const m = n * oh * ow;
+  const k = kh * kw * ci;
+  return scoped(backend, (keep) => {
+    const cols = keep(backend.makeOutput([1, m, k], 'float32'));
+    const cv = backend.typedArrayFromHeap(cols);
+    const xv = backend.typedArrayFromHeap(x);
+    let o = 0;
+    for (let b = 0; b < n; b++)
+      for (let r = 0; r < oh; r++)
+        for (let q = 0; q < ow; q++)
+          for (let i = 0; i < kh; i++) {
+            const y = r * sh - top + i;
+            for (let j = 0; j < kw; j++) {
+              const z = q * sw - left + j;
+              if (y < 0 || y >= h || z < 0 || z >= w) {
+                cv.fill(0, o, o + ci);
+              } else {
+                const s = ((b * h + y) * w + z) * ci;
+                cv.set(xv.subarray(s, s + ci), o);
+              }
+              o += ci;
+            }
+          }
+    const g = keep(call('Reshape', { x: dy }, { shape: [1, m, co] }, backend));
+    const gT = keep(call('Transpose', { x: g }, { perm: [0, 2, 1] }, backend)); // [1, Co, M]
+    const prod = keep(call('BatchMatMul', { a: gT, b: cols }, { transposeA: false, transposeB: false }, backend)); // [1, Co, K]
+    const t = keep(call('Transpose', { x: prod }, { perm: [0, 2, 1] }, backend)); // [1, K, Co]
+    return keep(call('Reshape', { x: t }, { shape: [kh, kw, ci, co] }, backend));
+  });
+}
+
+/**
+ * Sum over leading axes (bias gradients: [N, H, W, C] -> [C]) as one pass over rows; wasm's own Sum first
+ * transposes the reduced axes to the end, which costs more than the sum.
+ */
+function makeSum(original: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info => {
+    const { x } = args.inputs as { x: Info };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const backend = args.backend as WasmBackend;
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return call('Sum', args.inputs, args.attrs, backend, original);
+    const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+    const inner = x.shape.slice(axes.length);
+    const cols = inner.reduce((a, b) => a * b, 1);
+    const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...inner] : inner, 'float32');
+    const xv = backend.typedArrayFromHeap(x);
+    const acc = new Float64Array(cols);
+    for (let r = 0, o = 0; r < rows; r++, o += cols) for (let c = 0; c < cols; c++) acc[c] += xv[o + c];
+    backend.typedArrayFromHeap(out).set(acc);
+    return out;
+  };
 }
