@@ -5,9 +5,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers neither the chained methods (x.add(y)) nor the gradients; the union package would.
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core's CommonJS build registers neither the chained methods (x.add(y)) nor the gradients, and its
+// ESM side-effect modules do not load from plain Node; the union package's CommonJS build registers both
+// into tfjs-core's global registries.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import * as os from 'node:os';
 import { msg } from '../messages';

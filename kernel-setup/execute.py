@@ -1,0 +1,51 @@
+"""Executes one notebook headless through a Jupyter kernel with nbclient, printing progress per cell.
+
+usage: execute.py IN OUT --kernel NAME [--timeout S] [--cwd DIR]
+On a failing cell: writes the partially executed notebook, prints the cell and the error, exits 1.
+"""
+import argparse
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("inp")
+    ap.add_argument("out")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--cwd", default=None)
+    a = ap.parse_args()
+    nb = nbformat.read(a.inp, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    t0 = time.time()
+    state = {"i": 0, "t": time.time()}
+
+    def on_start(cell, cell_index):
+        state["t"] = time.time()
+
+    def on_done(cell, cell_index, execute_reply):
+        state["i"] += 1
+        first = (cell.source.strip().splitlines() or [""])[0][:70]
+        print(f"  cell {state['i']}/{len(code_cells)} {time.time() - state['t']:6.1f}s  {first}", flush=True)
+
+    client = NotebookClient(
+        nb, timeout=a.timeout, kernel_name=a.kernel, resources={"metadata": {"path": a.cwd}} if a.cwd else {},
+        on_cell_start=on_start, on_cell_executed=on_done,
+    )
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        nbformat.write(nb, a.out)
+        print(f"FAILED in cell {state['i'] + 1}:\n{e}", flush=True)
+        sys.exit(1)
+    nbformat.write(nb, a.out)
+    print(f"  done in {time.time() - t0:.1f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Registers the tslab kernel spec `robustlab-tslab` pointing at this project's own tslab, for the Jupyter of
+// the Python that has jupyter_client + nbclient (Debian's /usr/bin/python3 first). Idempotent; never touches
+// another kernel spec. `tslab install` needs IPython, so the kernel.json is written here.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const KERNEL_NAME = 'robustlab-tslab';
+
+/** The first Python that can execute notebooks (nbclient + jupyter_client), or undefined. */
+export function findPython() {
+  for (const py of [process.env.ROBUSTLAB_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
+    const r = spawnSync(py, ['-c', 'import nbclient, jupyter_client, jupyter_core.paths as p; print(p.jupyter_data_dir())'], { encoding: 'utf8' });
+    if (r.status === 0) return { python: py, dataDir: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+export function setup({ quiet = false } = {}) {
+  const found = findPython();
+  if (!found) {
+    console.error('kernel-setup: no Python with nbclient and jupyter_client found. Install them: `apt-get install jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel` (Debian, as root) or `pip install --user jupyter nbclient`; or set ROBUSTLAB_PYTHON.');
+    return undefined;
+  }
+  const tslab = path.join(root, 'node_modules', 'tslab', 'bin', 'tslab');
+  if (!fs.existsSync(tslab)) {
+    console.error('kernel-setup: node_modules/tslab is missing: run `npm ci` first.');
+    return undefined;
+  }
+  const dir = path.join(found.dataDir, 'kernels', KERNEL_NAME);
+  const spec = {
+    argv: [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'],
+    display_name: 'TypeScript (robustlab)',
+    language: 'typescript',
+    metadata: { robustlab: { root } },
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'kernel.json');
+  const body = JSON.stringify(spec, null, 1);
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== body) {
+    fs.writeFileSync(`${file}.tmp`, body);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  if (!quiet) console.log(`kernel-setup: kernel '${KERNEL_NAME}' -> ${file} (python: ${found.python})`);
+  return { ...found, kernelFile: file };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exit(setup() ? 0 : 1);
+}

@@ -1,0 +1,78 @@
+/**
+ * Plot builders for the figure types the papers use. Each returns a plain Vega-Lite spec a user can edit
+ * before passing it to `show`.
+ * @module
+ */
+import type { VegaLiteSpec } from '../notebook/display';
+
+type Rows = Record<string, unknown>[];
+
+/** Grouped bars: `y` per `x`, one bar per `color` (accuracy per method per attack). */
+export function groupedBars(rows: Rows, f: { x: string; y: string; color: string; title?: string }): VegaLiteSpec {
+  return {
+    title: f.title ?? `${f.y} by ${f.x} and ${f.color}`,
+    data: { values: rows },
+    mark: 'bar',
+    encoding: {
+      x: { field: f.x, type: 'nominal' },
+      xOffset: { field: f.color },
+      y: { field: f.y, type: 'quantitative' },
+      color: { field: f.color, type: 'nominal' },
+      tooltip: [{ field: f.x }, { field: f.color }, { field: f.y, format: '.4f' }],
+    },
+  };
+}
+
+/** Lines of `y` against `x` per `color`, with an optional band from `lo` to `hi` (accuracy vs epochs). */
+export function linesWithBands(rows: Rows, f: { x: string; y: string; color?: string; lo?: string; hi?: string; title?: string }): VegaLiteSpec {
+  const enc = { x: { field: f.x, type: 'quantitative' }, ...(f.color ? { color: { field: f.color, type: 'nominal' } } : {}) };
+  const layers: Record<string, unknown>[] = [{ mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: f.y, type: 'quantitative' } } }];
+  if (f.lo && f.hi) layers.unshift({ mark: { type: 'area', opacity: 0.2 }, encoding: { ...enc, y: { field: f.lo, type: 'quantitative' }, y2: { field: f.hi } } });
+  return { title: f.title ?? `${f.y} vs ${f.x}`, data: { values: rows }, layer: layers };
+}
+
+/** Heatmap of `value` over `x` x `y` (corruption x severity). */
+export function heatmap(rows: Rows, f: { x: string; y: string; value: string; title?: string }): VegaLiteSpec {
+  return {
+    title: f.title ?? `${f.value} by ${f.x} and ${f.y}`,
+    data: { values: rows },
+    mark: 'rect',
+    encoding: { x: { field: f.x, type: 'ordinal' }, y: { field: f.y, type: 'ordinal' }, color: { field: f.value, type: 'quantitative' }, tooltip: [{ field: f.x }, { field: f.y }, { field: f.value }] },
+  };
+}
+
+/** Histogram of `field`, optionally one colour per `color` (similarity rank, pixel intensity). */
+export function histogram(rows: Rows, f: { field: string; color?: string; maxbins?: number; title?: string }): VegaLiteSpec {
+  return {
+    title: f.title ?? `histogram of ${f.field}`,
+    data: { values: rows },
+    mark: { type: 'bar', opacity: 0.7 },
+    encoding: {
+      x: { field: f.field, bin: { maxbins: f.maxbins ?? 30 }, type: 'quantitative' },
+      y: { aggregate: 'count', type: 'quantitative', stack: null },
+      ...(f.color ? { color: { field: f.color, type: 'nominal' } } : {}),
+    },
+  };
+}
+
+/** Scatter of `y` against `x` with the diagonal y = x (per-problem 1NN vs TRADES). */
+export function scatterWithDiagonal(rows: Rows, f: { x: string; y: string; label?: string; title?: string }): VegaLiteSpec {
+  return {
+    title: f.title ?? `${f.y} vs ${f.x}`,
+    layer: [
+      { data: { values: rows }, mark: { type: 'point', filled: true }, encoding: { x: { field: f.x, type: 'quantitative', scale: { domain: [0, 1] } }, y: { field: f.y, type: 'quantitative', scale: { domain: [0, 1] } }, ...(f.label ? { tooltip: [{ field: f.label }] } : {}) } },
+      { data: { values: [{ d: 0 }, { d: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { field: 'd', type: 'quantitative' }, y: { field: 'd', type: 'quantitative' } } },
+    ],
+  };
+}
+
+/** 2-D decision regions (a grid of predicted classes) with the data points on top. */
+export function decisionRegions(grid: Rows, points: Rows, f: { x: string; y: string; cls: string; title?: string }): VegaLiteSpec {
+  return {
+    title: f.title ?? 'decision regions',
+    layer: [
+      { data: { values: grid }, mark: { type: 'square', opacity: 0.25, size: 40 }, encoding: { x: { field: f.x, type: 'quantitative' }, y: { field: f.y, type: 'quantitative' }, color: { field: f.cls, type: 'nominal' } } },
+      { data: { values: points }, mark: { type: 'point', filled: true, stroke: 'black', strokeWidth: 0.5 }, encoding: { x: { field: f.x, type: 'quantitative' }, y: { field: f.y, type: 'quantitative' }, color: { field: f.cls, type: 'nominal' } } },
+    ],
+  };
+}
