@@ -74,3 +74,16 @@ export { evaluate, defaultAttacks } from './metrics/robustEvaluation';
 export type { EvaluationAttack, EvaluateOptions, EvaluationRecord, AttackRow } from './metrics/robustEvaluation';
 export { confusionMatrix, classWiseError, corruptionError, similarityRanks, perturbationNorms } from './metrics/classWise';
 export type { ClassWiseErrorRecord, CorruptionErrors, CorruptionRecord, SimilarityRankRecord, PerturbationNormRecord } from './metrics/classWise';
+
+// data
+export { subset, stratifiedSplit, balancedSubset, toTensors, readIdx, mnistTestSet, hasMnist, dataDir, MNIST_FILES, shapes10, SHAPES10_CLASSES } from './data/index';
+export type { Dataset, IdxArray } from './data/index';
+
+// notebook display and plots
+export { show, table, markdown, plotBundle, tableBundle, renderSvg, inNotebook } from './notebook/display';
+export type { Bundle, VegaLiteSpec } from './notebook/display';
+export { progressBar } from './notebook/progress';
+export type { ProgressOptions } from './notebook/progress';
+export { profile, reported, Results } from './notebook/profile';
+export type { ProfileName, ClaimVerdict } from './notebook/profile';
+export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions } from './plots/specs';
