@@ -43,4 +43,12 @@ export const msg = {
   maskingBlackBox: (attack: string, flipped: number) =>
     `gradient masking? the black-box attack ${attack} found ${flipped} adversarial example(s) the white-box attacks missed`,
   maskingRandom: (diff: number) => `randomness in the model: two forward passes differ by up to ${diff}; use EOT or fix the seed`,
+  // data (issue 5)
+  dataMissing: (what: string, where: string, files: readonly string[], source: string) =>
+    `${what}: not found in ${where}; put ${files.join(', ')} there or set ROBUSTLAB_DATA to a directory that has them (official source: ${source})`,
+  dataCorrupt: (file: string, what: string) => `${file}: ${what}`,
+  frostFallback: (where: string) =>
+    `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
+  downloadFailed: (url: string, why: string) =>
+    `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
 } as const;
