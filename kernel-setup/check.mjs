@@ -11,10 +11,13 @@ import { setup, KERNEL_NAME } from './setup.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
-/** Runs the smoke notebook; returns {ok, problems, outputs}. */
-export function check({ build = true } = {}) {
+/**
+ * Runs the smoke notebook; returns {ok, problems, outputs, executed}, or {skipped: true} when no Jupyter is
+ * present and `install` is false (tests skip then; `.ci/run` installs Jupyter first).
+ */
+export function check({ build = true, install = false } = {}) {
   if (build) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'ignore' });
-  const k = setup({ quiet: true });
+  const k = setup({ quiet: true, install });
   if (!k) return { ok: false, problems: ['no Jupyter with nbclient found (see kernel-setup message above)'], skipped: true };
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-kcheck-')), 'smoke.ipynb');
   const r = spawnSync(k.python, [path.join(here, 'execute.py'), path.join(here, 'smoke.ipynb'), out, '--kernel', KERNEL_NAME, '--cwd', here, '--timeout', '300'], { encoding: 'utf8' });
@@ -33,7 +36,7 @@ export function check({ build = true } = {}) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const r = check();
+  const r = check({ install: true });
   console.log(r.ok ? 'kernel:check ok: Vega-Lite object, SVG, table, no errors' : `kernel:check FAILED:\n- ${r.problems.join('\n- ')}`);
   process.exit(r.ok ? 0 : 1);
 }

@@ -23,10 +23,11 @@ def main():
     nb = nbformat.read(a.inp, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     t0 = time.time()
-    state = {"i": 0, "t": time.time()}
+    state = {"i": 0, "t": time.time(), "cell": None}
 
     def on_start(cell, cell_index):
         state["t"] = time.time()
+        state["cell"] = cell
 
     def on_done(cell, cell_index, execute_reply):
         state["i"] += 1
@@ -41,7 +42,11 @@ def main():
         client.execute()
     except CellExecutionError as e:
         nbformat.write(nb, a.out)
-        print(f"FAILED in cell {state['i'] + 1}:\n{e}", flush=True)
+        cell = state["cell"]
+        # tslab reports a thrown error on stderr with an empty error reply, so the stream is the message.
+        err = "".join(o.get("text", "") for o in (cell.outputs if cell else []) if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        err = "\n".join(l for l in err.splitlines() if "node_modules/tslab" not in l and "node:vm" not in l)
+        print(f"FAILED in cell {state['i']}/{len(code_cells)}:\n{e}\n{err}", flush=True)
         sys.exit(1)
     nbformat.write(nb, a.out)
     print(f"  done in {time.time() - t0:.1f}s", flush=True)

@@ -13,16 +13,47 @@ export const KERNEL_NAME = 'robustlab-tslab';
 /** The first Python that can execute notebooks (nbclient + jupyter_client), or undefined. */
 export function findPython() {
   for (const py of [process.env.ROBUSTLAB_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
-    const r = spawnSync(py, ['-c', 'import nbclient, jupyter_client, jupyter_core.paths as p; print(p.jupyter_data_dir())'], { encoding: 'utf8' });
+    const r = spawnSync(py, ['-c', 'import nbclient, nbconvert, jupyter_client, jupyter_core.paths as p; print(p.jupyter_data_dir())'], { encoding: 'utf8' });
     if (r.status === 0) return { python: py, dataDir: r.stdout.trim() };
   }
   return undefined;
 }
 
-export function setup({ quiet = false } = {}) {
-  const found = findPython();
+const DEBIAN = ['jupyter-nbconvert', 'python3-nbclient', 'jupyter-client', 'python3-ipykernel'];
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Installs a Jupyter able to execute notebooks: Debian packages when root with apt, else `pip install --user
+ * jupyter nbclient`. Returns the Python that has it, or undefined after printing what to install.
+ */
+export function ensureJupyter({ install = true, quiet = false } = {}) {
+  let found = findPython();
+  if (found || !install) return found;
+  const log = (s) => quiet || console.log(s);
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    log(`kernel-setup: installing ${DEBIAN.join(' ')} with apt-get`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...DEBIAN], { stdio: 'inherit', env });
+    found = findPython();
+  }
   if (!found) {
-    console.error('kernel-setup: no Python with nbclient and jupyter_client found. Install them: `apt-get install jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel` (Debian, as root) or `pip install --user jupyter nbclient`; or set ROBUSTLAB_PYTHON.');
+    for (const py of ['python3', 'python']) {
+      if (!has(py)) continue;
+      log(`kernel-setup: pip install --user jupyter nbclient (with ${py})`);
+      spawnSync(py, ['-m', 'pip', 'install', '--user', '--quiet', 'jupyter', 'nbclient'], { stdio: 'inherit' });
+      found = findPython();
+      if (found) break;
+    }
+  }
+  return found;
+}
+
+/** Registers the kernel spec (after {@link ensureJupyter}); returns the Python and the kernel.json path, or undefined. */
+export function setup({ quiet = false, install = true } = {}) {
+  const found = ensureJupyter({ install, quiet });
+  if (!found) {
+    console.error('kernel-setup: no Python with nbclient, nbconvert and jupyter_client found. Install them: `apt-get install ' + DEBIAN.join(' ') + '` (Debian, as root) or `pip install --user jupyter nbclient`; or set ROBUSTLAB_PYTHON to a Python that has them.');
     return undefined;
   }
   const tslab = path.join(root, 'node_modules', 'tslab', 'bin', 'tslab');

@@ -2,11 +2,11 @@
 // The main job: execute every notebook headless through the robustlab tslab kernel and write
 //   OUT/notebooks/NAME.ipynb (executed), OUT/html/NAME.html, OUT/NAME.json (measured results),
 //   OUT/report.md and OUT/report.html (per paper: our numbers beside the paper's, claim verdicts).
-// usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR]
+// usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR] [--notebooks DIR]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setup, KERNEL_NAME } from '../kernel-setup/setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,7 +32,8 @@ if (!fs.existsSync(path.join(root, 'dist/lib/index.js'))) {
 const kernel = setup();
 if (!kernel) process.exit(1);
 
-const nbDir = path.join(root, 'notebooks');
+// --notebooks DIR runs another folder of notebooks (the runner's own tests use it).
+const nbDir = path.resolve(opt('notebooks', path.join(root, 'notebooks')));
 const names = fs.readdirSync(nbDir).filter((f) => f.endsWith('.ipynb')).map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !only || n === only || n.includes(only)).sort();
 if (names.length === 0) {
   console.error(`reproduce: no notebook matches ${only ?? '*'} in notebooks/`);
@@ -47,6 +48,8 @@ for (const name of names) {
   console.log(`\n[${status.length + 1}/${names.length}] ${name} (profile ${profile})`);
   const t0 = Date.now();
   const executed = path.join(out, 'notebooks', `${name}.ipynb`);
+  // A notebook that fails before saving must not be reported with an earlier run's numbers.
+  for (const stale of [executed, path.join(out, `${name}.json`), path.join(out, 'html', `${name}.html`)]) fs.rmSync(stale, { force: true });
   const r = spawnSync(kernel.python, [path.join(root, 'kernel-setup/execute.py'), path.join(nbDir, `${name}.ipynb`), executed, '--kernel', KERNEL_NAME, '--cwd', nbDir], { stdio: ['ignore', 'inherit', 'pipe'], env, encoding: 'utf8' });
   const ok = r.status === 0;
   if (!ok) process.stderr.write((r.stderr ?? '').split('\n').filter((l) => !/MissingIDFieldWarning|validate\(nb\)/.test(l)).join('\n'));
@@ -57,31 +60,76 @@ for (const name of names) {
   console.log(`${ok ? 'ok' : 'FAILED'} ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 
-// The report: per notebook its claims and tables from OUT/NAME.json.
-const md = [`# robustlab reproduction report`, '', `Profile: ${profile}. Generated ${new Date().toISOString()}.`, ''];
+// The report: per notebook its claims, then per table and figure the paper's (notebooks/reported/NAME.json,
+// when it has one of the same name) beside ours (OUT/NAME.json).
+const { renderSvg } = await import(pathToFileURL(path.join(root, 'dist/lib/notebook/display.js')).href);
+const esc = (v) => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const num = (v) => (typeof v === 'number' ? String(+v.toFixed(4)) : v ?? '');
+const mdTable = (rows) => {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return [`| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${cols.map((c) => String(num(r[c])).replace(/\|/g, '\\|')).join(' | ')} |`)];
+};
+const htmlTable = (rows) => {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return `<table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(num(r[c]))}</td>`).join('')}</tr>`).join('')}</table>`;
+};
+const side = (paper, ours) => `<div class="pair"><div><h4>paper</h4>${paper ?? '<p class="none">not reported</p>'}</div><div><h4>ours</h4>${ours ?? '<p class="none">not measured</p>'}</div></div>`;
+const figDir = path.join(out, 'figures');
+const md = ['# robustlab reproduction report', '', `Profile: ${profile}. Generated ${new Date().toISOString()}.`, ''];
+const html = [`<h1>robustlab reproduction report</h1><p>Profile: ${profile}. Generated ${new Date().toISOString()}.</p>`];
 md.push('| notebook | status | seconds |', '| --- | --- | --- |', ...status.map((s) => `| ${s.name} | ${s.ok ? 'ok' : 'FAILED'} | ${s.seconds.toFixed(1)} |`), '');
+html.push(htmlTable(status.map((s) => ({ notebook: s.name, status: s.ok ? 'ok' : 'FAILED', seconds: +s.seconds.toFixed(1) }))));
 for (const s of status) {
   const f = path.join(out, `${s.name}.json`);
-  if (!fs.existsSync(f)) continue;
-  const res = JSON.parse(fs.readFileSync(f, 'utf8'));
-  md.push(`## ${res.title ?? s.name}`, '');
-  if (res.claims?.length) {
-    md.push('| claim | verdict | evidence |', '| --- | --- | --- |');
-    for (const c of res.claims) md.push(`| ${c.claim} | ${c.holds ? 'holds' : 'does not hold'} | ${Object.entries(c.evidence).map(([k, v]) => `${k}: ${typeof v === 'number' ? +v.toFixed(4) : v}`).join(', ')}${c.note ? ` (${c.note})` : ''} |`);
-    md.push('');
+  const rf = path.join(nbDir, 'reported', `${s.name}.json`);
+  const res = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
+  const rep = fs.existsSync(rf) ? JSON.parse(fs.readFileSync(rf, 'utf8')) : {};
+  const title = res?.title ?? rep.title ?? s.name;
+  md.push(`## ${title}`, '', `Notebook \`${s.name}\`: ${s.ok ? 'ran' : '**FAILED** (numbers below, if any, are partial)'}; executed copy \`notebooks/${s.name}.ipynb\`, HTML \`html/${s.name}.html\`.`, '');
+  html.push(`<h2>${esc(title)}</h2><p>Notebook <code>${esc(s.name)}</code>: ${s.ok ? 'ran' : '<b>FAILED</b>'}; <a href="html/${esc(s.name)}.html">HTML</a>, <a href="notebooks/${esc(s.name)}.ipynb">notebook</a>.</p>`);
+  if (!res) {
+    md.push('No results JSON was written.', '');
+    html.push('<p>No results JSON was written.</p>');
+    continue;
   }
-  for (const [t, rows] of Object.entries(res.tables ?? {})) {
-    if (!Array.isArray(rows) || rows.length === 0) continue;
-    const cols = Object.keys(rows[0]);
-    md.push(`### ${t}`, '', `| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${cols.map((c) => (typeof r[c] === 'number' ? +r[c].toFixed(4) : r[c] ?? '')).join(' | ')} |`), '');
+  if (res.claims?.length) {
+    const rows = res.claims.map((c) => ({ claim: c.claim, verdict: c.holds ? 'holds' : 'does not hold', evidence: Object.entries(c.evidence).map(([k, v]) => `${k}: ${num(v)}`).join(', ') + (c.note ? ` (${c.note})` : '') }));
+    md.push('### Claims', '', ...mdTable(rows), '');
+    html.push(`<h3>Claims</h3>${htmlTable(rows).replace(/<td>holds<\/td>/g, '<td class="ok">holds</td>').replace(/<td>does not hold<\/td>/g, '<td class="no">does not hold</td>')}`);
+  }
+  const tableNames = [...new Set([...Object.keys(rep.tables ?? {}), ...Object.keys(res.tables ?? {})])];
+  for (const t of tableNames) {
+    const paper = rep.tables?.[t];
+    const ours = res.tables?.[t];
+    md.push(`### ${t}`, '');
+    if (Array.isArray(paper) && paper.length) md.push('Paper:', '', ...mdTable(paper), '');
+    if (Array.isArray(ours) && ours.length) md.push('Ours:', '', ...mdTable(ours), '');
+    html.push(`<h3>${esc(t)}</h3>${side(Array.isArray(paper) && paper.length ? htmlTable(paper) : undefined, Array.isArray(ours) && ours.length ? htmlTable(ours) : undefined)}`);
+  }
+  const figNames = [...new Set([...Object.keys(rep.figures ?? {}), ...Object.keys(res.figures ?? {})])];
+  for (const g of figNames) {
+    const svgs = {};
+    for (const [who, spec] of [['paper', rep.figures?.[g]], ['ours', res.figures?.[g]]]) {
+      if (!spec) continue;
+      try {
+        svgs[who] = await renderSvg(spec);
+        fs.mkdirSync(figDir, { recursive: true });
+        fs.writeFileSync(path.join(figDir, `${s.name}-${g.replace(/[^\w.-]+/g, '_')}-${who}.svg`), svgs[who]);
+      } catch (e) {
+        svgs[who] = `<p class="none">figure failed to render: ${esc(e.message)}</p>`;
+      }
+    }
+    const link = (who) => `figures/${s.name}-${g.replace(/[^\w.-]+/g, '_')}-${who}.svg`;
+    md.push(`### Figure: ${g}`, '', ...['paper', 'ours'].filter((w) => svgs[w]).map((w) => `${w}: ![${g} (${w})](${link(w)})`), '');
+    html.push(`<h3>Figure: ${esc(g)}</h3>${side(svgs.paper, svgs.ours)}`);
+  }
+  if (res.cost && Object.keys(res.cost).length) {
+    md.push('Cost (wall seconds): ' + Object.entries(res.cost).map(([k, v]) => `${k} ${num(v)}`).join(', '), '');
+    html.push(`<p>Cost (wall seconds): ${esc(Object.entries(res.cost).map(([k, v]) => `${k} ${num(v)}`).join(', '))}</p>`);
   }
 }
 fs.writeFileSync(path.join(out, 'report.md'), md.join('\n'));
-const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const html = md
-  .map((l) => (l.startsWith('# ') ? `<h1>${esc(l.slice(2))}</h1>` : l.startsWith('## ') ? `<h2>${esc(l.slice(3))}</h2>` : l.startsWith('### ') ? `<h3>${esc(l.slice(4))}</h3>` : l.startsWith('|') ? (/^\| ?-/.test(l) ? '' : `<tr>${l.split('|').slice(1, -1).map((c) => `<td>${esc(c.trim())}</td>`).join('')}</tr>`) : `<p>${esc(l)}</p>`))
-  .join('\n')
-  .replace(/((?:<tr>.*<\/tr>\n?)+)/g, '<table border="1" cellpadding="4">$1</table>');
-fs.writeFileSync(path.join(out, 'report.html'), `<!doctype html><meta charset="utf-8"><title>robustlab report</title><body style="font-family:sans-serif">${html}</body>`);
-console.log(`\nreproduce: wrote ${path.relative(root, out)}/report.md and report.html; ${status.filter((s) => s.ok).length}/${status.length} notebooks ok`);
+const css = 'body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left}.pair{display:flex;gap:2em;align-items:flex-start}.pair>div{flex:1;overflow:auto}.ok{color:#070}.no{color:#b00}.none{color:#888}';
+fs.writeFileSync(path.join(out, 'report.html'), `<!doctype html><meta charset="utf-8"><title>robustlab report</title><style>${css}</style><body>${html.join('\n')}</body>`);
+console.log(`\nreproduce: wrote ${path.relative(process.cwd(), out) || '.'}/report.md and report.html; ${status.filter((s) => s.ok).length}/${status.length} notebooks ok`);
 process.exit(status.every((s) => s.ok) ? 0 : 1);

@@ -37,6 +37,8 @@ export class Results {
   readonly tables: Record<string, unknown[]> = {};
   /** Wall seconds per section. */
   readonly cost: Record<string, number> = {};
+  /** Named Vega-Lite specs; the report renders them beside the paper's figure of the same name. */
+  readonly figures: Record<string, Record<string, unknown>> = {};
   private t0 = Date.now();
 
   /** @param name notebook name (file stem) @param title paper title */
@@ -50,6 +52,22 @@ export class Results {
     const v: ClaimVerdict = { claim, holds, evidence, ...(note ? { note } : {}) };
     this.claims.push(v);
     return v;
+  }
+
+  /**
+   * Records "`a` is larger than `b` by more than `margin`" with the numbers and the margin seen.
+   * @example results.claimGreater('HE raises PGD-20 accuracy', ['PGD-AT+HE', 0.52], ['PGD-AT', 0.48]);
+   */
+  claimGreater(claim: string, a: [string, number], b: [string, number], opts: { margin?: number; note?: string } = {}): ClaimVerdict {
+    const margin = opts.margin ?? 0;
+    const diff = a[1] - b[1];
+    return this.claim(claim, diff > margin, { [a[0]]: a[1], [b[0]]: b[1], difference: diff, 'required margin': margin }, diff > margin ? undefined : opts.note);
+  }
+
+  /** Records a figure (a Vega-Lite spec) for the report and returns it, so `show(results.figure(...))` works. */
+  figure<S extends Record<string, unknown>>(name: string, spec: S): S {
+    this.figures[name] = spec;
+    return spec;
   }
 
   /** Records a table of measured rows. */
@@ -71,7 +89,7 @@ export class Results {
     const dir = process.env.ROBUSTLAB_RESULTS_DIR ?? path.resolve(process.cwd(), process.cwd().endsWith('notebooks') ? '../results' : 'results');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `${this.name}.json`);
-    const body = JSON.stringify({ name: this.name, title: this.title, profile: process.env.ROBUSTLAB_PROFILE ?? 'quick', claims: this.claims, tables: this.tables, cost: this.cost, ...extra }, null, 1);
+    const body = JSON.stringify({ name: this.name, title: this.title, profile: process.env.ROBUSTLAB_PROFILE ?? 'quick', claims: this.claims, tables: this.tables, figures: this.figures, cost: this.cost, ...extra }, null, 1);
     fs.writeFileSync(`${file}.tmp`, body);
     fs.renameSync(`${file}.tmp`, file);
     return file;

@@ -76,3 +76,42 @@ export function decisionRegions(grid: Rows, points: Rows, f: { x: string; y: str
     ],
   };
 }
+
+/**
+ * A grid of small images as a Vega-Lite spec (one `rect` per pixel, faceted by image), for a handful of
+ * low-resolution images a user wants as an editable plot; large grids go out as PNG (`showImages`).
+ * @param images pixel values in [0, 1], row-major `[N, H, W, C]` with C 1 or 3
+ * @example imageGrid({ data: await x.data(), shape: x.shape }, { labels: ['3', '7'], columns: 5 })
+ */
+export function imageGrid(images: { data: ArrayLike<number>; shape: readonly number[] }, f: { labels?: string[]; columns?: number; size?: number; title?: string } = {}): VegaLiteSpec {
+  const [n, h, w, c] = images.shape;
+  const hex = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v))).toString(16).padStart(2, '0');
+  const names = Array.from({ length: n }, (_, i) => (f.labels?.[i] !== undefined ? `${i}: ${f.labels[i]}` : `#${i}`));
+  const values: Rows = [];
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < h; r++) {
+      for (let q = 0; q < w; q++) {
+        const o = ((i * h + r) * w + q) * c;
+        const rgb = c === 3 ? hex(images.data[o]) + hex(images.data[o + 1]) + hex(images.data[o + 2]) : hex(images.data[o]).repeat(3);
+        values.push({ image: names[i], row: r, col: q, color: `#${rgb}` });
+      }
+    }
+  }
+  const size = f.size ?? 3 * w;
+  return {
+    title: f.title ?? 'images',
+    data: { values },
+    columns: f.columns ?? Math.min(n, 10),
+    facet: { field: 'image', type: 'nominal', sort: names, header: { title: null } },
+    spec: {
+      width: size,
+      height: (size * h) / w,
+      mark: 'rect',
+      encoding: {
+        x: { field: 'col', type: 'ordinal', axis: null },
+        y: { field: 'row', type: 'ordinal', axis: null },
+        color: { field: 'color', type: 'nominal', scale: null },
+      },
+    },
+  };
+}
