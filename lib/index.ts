@@ -87,3 +87,19 @@ export type { ProgressOptions } from './notebook/progress';
 export { profile, reported, Results } from './notebook/profile';
 export type { ProfileName, ClaimVerdict } from './notebook/profile';
 export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions } from './plots/specs';
+
+// hypersphere embedding (issue 7)
+export { hypersphereHead, l2Normalize, normalizeColumns } from './models/heads/hypersphere';
+export type { HypersphereHeadOptions } from './models/heads/hypersphere';
+export { heLogits, heCrossEntropy, heLoss, mheLoss, heAttackLoss, heTrainingLoss, heAT, HE_DEFAULTS, MHE_DEFAULTS } from './losses/he';
+export type { HeLossOptions } from './losses/he';
+export { alp, trainingAttack } from './training/alp';
+export type { AlpOptions } from './training/alp';
+export { trades } from './training/trades';
+export type { TradesOptions } from './training/trades';
+export { fastAT, fastATSchedule } from './training/fastAT';
+export type { FastATOptions } from './training/fastAT';
+export { freeAT } from './training/freeAT';
+export type { FreeATOptions, FreeATMethod } from './training/freeAT';
+export { gradientNormRatio } from './metrics/gradientNormRatio';
+export type { GradientNormRatioRecord } from './metrics/gradientNormRatio';
