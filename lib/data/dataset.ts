@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../engine/seed';
+import { msg } from '../messages';
 
 /** A labelled image set in memory. */
 export interface Dataset {
@@ -68,7 +69,66 @@ export function balancedSubset(ds: Dataset, perClass: number, seed = 0): Dataset
   return subset(ds, picked);
 }
 
-/** The dataset as tensors {x: [n, h, w, c], y: [n] int32} for `train` and the metrics. */
-export function toTensors(ds: Dataset): { x: tf.Tensor4D; y: tf.Tensor1D } {
-  return { x: tf.tensor4d(ds.x, ds.shape), y: tf.tensor1d(ds.y, 'int32') };
+/**
+ * The dataset (or the examples at `idx`) as tensors {x: [n, h, w, c], y: [n] int32}; the caller disposes them.
+ * @example const { x, y } = toTensors(ds); ...; x.dispose(); y.dispose();
+ */
+export function toTensors(ds: Dataset, idx?: ArrayLike<number>): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const part = idx ? subset(ds, idx) : ds;
+  return { x: tf.tensor4d(part.x, part.shape), y: tf.tensor1d(part.y, 'int32') };
+}
+
+/**
+ * Mini-batches as tensors, in order or in a seeded shuffled order; the last batch may be smaller. Each
+ * batch is made when it is asked for (so memory holds one batch), and the caller disposes it.
+ * @param size batch size (integer >= 1).
+ * @param opts.shuffle shuffle the order (default false); `opts.seed` picks the order (default 0).
+ * @example for (const { x, y } of batches(train, 128, { shuffle: true, seed: epoch })) { ...; x.dispose(); y.dispose(); }
+ */
+export function* batches(ds: Dataset, size: number, opts: { shuffle?: boolean; seed?: number } = {}): Generator<{ x: tf.Tensor4D; y: tf.Tensor1D }> {
+  if (!(Number.isInteger(size) && size >= 1)) throw new Error(msg.positiveInt('size', size));
+  const n = ds.shape[0];
+  const order = opts.shuffle ? new Rng(opts.seed ?? 0).permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+  for (let s = 0; s < n; s += size) yield toTensors(ds, order.subarray(s, Math.min(n, s + size)));
+}
+
+/** Indices of the examples of each class, in order. */
+export function classIndices(ds: Pick<Dataset, 'y' | 'numClasses'>): number[][] {
+  const out: number[][] = Array.from({ length: ds.numClasses }, () => []);
+  for (let i = 0; i < ds.y.length; i++) out[ds.y[i]].push(i);
+  return out;
+}
+
+/**
+ * The binary subproblem of classes `a` (label 0) and `b` (label 1), optionally class-balanced by
+ * subsampling both classes to the smaller count (or to `perClass`), seeded.
+ * @example const d = binaryPair(mnist, 3, 8, { balance: true, seed: 0 });
+ */
+export function binaryPair(ds: Dataset, a: number, b: number, opts: { balance?: boolean; perClass?: number; seed?: number } = {}): Dataset {
+  for (const [arg, v] of [['a', a], ['b', b]] as const)
+    if (!(Number.isInteger(v) && v >= 0 && v < ds.numClasses)) throw new Error(msg.labels(arg, ds.numClasses, v, v));
+  if (a === b) throw new Error(`binaryPair: a and b must differ, got ${a} twice`);
+  const byClass = classIndices(ds);
+  const rng = new Rng(opts.seed ?? 0);
+  let ia = byClass[a];
+  let ib = byClass[b];
+  if (opts.balance || opts.perClass !== undefined) {
+    const m = Math.min(ia.length, ib.length, opts.perClass ?? Infinity);
+    const pick = (idx: number[]) => Array.from(rng.permutation(idx.length).subarray(0, m), (p) => idx[p]);
+    ia = pick(ia);
+    ib = pick(ib);
+  }
+  const idx = [...ia, ...ib].sort((p, q) => p - q);
+  const out = subset(ds, idx, `${ds.name}-${ds.classNames[a] ?? a}-vs-${ds.classNames[b] ?? b}`);
+  out.y = Int32Array.from(out.y, (k) => (k === a ? 0 : 1));
+  return { ...out, numClasses: 2, classNames: [ds.classNames[a] ?? String(a), ds.classNames[b] ?? String(b)] };
+}
+
+/**
+ * All class pairs (a < b) of a dataset: 45 for 10 classes, in the order (0,1), (0,2), ..., (8,9).
+ * @example for (const { a, b, data } of binaryPairs(ds, { balance: true })) ...
+ */
+export function* binaryPairs(ds: Dataset, opts: { balance?: boolean; perClass?: number; seed?: number } = {}): Generator<{ a: number; b: number; data: Dataset }> {
+  for (let a = 0; a < ds.numClasses; a++)
+    for (let b = a + 1; b < ds.numClasses; b++) yield { a, b, data: binaryPair(ds, a, b, { ...opts, seed: (opts.seed ?? 0) * 1000 + a * 10 + b }) };
 }

@@ -1,10 +1,19 @@
 /**
- * Data: in-memory datasets, the MNIST IDX loader, and the generated `shapes10` set.
+ * Data: in-memory datasets, real loaders (MNIST IDX, CIFAR-10, STL-10, CIFAR-10-C `.npy`, image folders),
+ * generated sets (`shapes10`, 2-D toys), augmentation, the 19 common corruptions and figure data.
  * @module
  */
-export { subset, stratifiedSplit, balancedSubset, toTensors } from './dataset';
+export { subset, stratifiedSplit, balancedSubset, toTensors, batches, classIndices, binaryPair, binaryPairs } from './dataset';
 export type { Dataset } from './dataset';
 export { readIdx } from './idx';
 export type { IdxArray } from './idx';
-export { mnistTestSet, hasMnist, dataDir, MNIST_FILES } from './mnist';
+export { mnistTestSet, mnist, hasMnist, dataDir, downloadMnist, MNIST_FILES, MNIST_TRAIN_FILES, MNIST_URLS } from './mnist';
 export { shapes10, SHAPES10_CLASSES } from './shapes10';
+export { pagToy, xorBlobs, pointsToTensors, PAG_TOY_MODES } from './toys';
+export type { PointSet } from './toys';
+export { randomCropFlip, augmentDataset } from './augment';
+export { readNpy, parseNpy, encodeNpy } from './npy';
+export type { NpyArray } from './npy';
+export { decodeImage, readImage, encodePng } from './image';
+export type { RgbImage } from './image';
+export { cifar10, stl10, cifar10c, imageFolder, readCifarBatch, readStl10, findDataDir, CIFAR10_CLASSES, STL10_CLASSES, CIFAR10C_FILES, SOURCES } from './loaders';
