@@ -2,7 +2,7 @@
 // The main job: execute every notebook headless through the robustlab tslab kernel and write
 //   OUT/notebooks/NAME.ipynb (executed), OUT/html/NAME.html, OUT/NAME.json (measured results),
 //   OUT/report.md and OUT/report.html (per paper: our numbers beside the paper's, claim verdicts).
-// usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR] [--notebooks DIR]
+// usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR] [--notebooks DIR] [--no-build]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,10 +23,13 @@ if (!['smoke', 'quick', 'full'].includes(profile)) {
 const only = opt('only', undefined);
 const out = path.resolve(opt('out', path.join(root, 'results')));
 
-console.log('reproduce: compiling lib (tsc)');
-const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+// Notebooks import the compiled library (dist/lib), so it is built first; --no-build when it just was.
+if (!args.includes('--no-build')) {
+  console.log('reproduce: compiling lib (tsc)');
+  spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+}
 if (!fs.existsSync(path.join(root, 'dist/lib/index.js'))) {
-  console.error(`reproduce: tsc produced no dist/lib (exit ${tsc.status})`);
+  console.error('reproduce: no dist/lib/index.js: the TypeScript build failed (run `npx tsc -p .` to see why)');
   process.exit(1);
 }
 const kernel = setup();
@@ -54,7 +57,9 @@ for (const name of names) {
   const ok = r.status === 0;
   if (!ok) process.stderr.write((r.stderr ?? '').split('\n').filter((l) => !/MissingIDFieldWarning|validate\(nb\)/.test(l)).join('\n'));
   if (fs.existsSync(executed)) {
-    spawnSync(kernel.python, ['-m', 'nbconvert', '--to', 'html', '--output-dir', path.join(out, 'html'), executed], { stdio: 'ignore' });
+    // Our template: Debian's nbconvert 6.5 strips inline SVG elements, which left every plot blank.
+    const h = spawnSync(kernel.python, [path.join(root, 'kernel-setup/export_html.py'), executed, path.join(out, 'html', `${name}.html`)], { encoding: 'utf8' });
+    if (h.status !== 0) console.error(`reproduce: HTML export of ${name} failed: ${(h.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
   }
   status.push({ name, ok, seconds: (Date.now() - t0) / 1000 });
   console.log(`${ok ? 'ok' : 'FAILED'} ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);

@@ -1,43 +1,92 @@
-// The notebook platform end to end: the smoke notebook through the real tslab kernel (Vega-Lite JSON object,
-// non-empty SVG, a table, no error output), and every plot builder's spec compiling with vega-lite.
+// The notebook platform end to end, through the real Jupyter + tslab kernel: the smoke notebook's saved
+// outputs (Vega-Lite JSON object, non-empty SVG, table, no error), the main job on two fixture notebooks (one
+// fails: the run goes on, the exit code is non-zero, the report holds the verdicts and the paper's numbers),
+// and headless Chromium drawing the plot of the HTML export. Each part skips with a message when Jupyter or
+// Chromium is absent (.ci/run installs both).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions } from '../../lib/plots/specs';
-import { plotBundle } from '../../lib/notebook/display';
+import { PNG } from 'pngjs';
 
-test('every plot builder compiles with vega-lite without warnings and renders a non-empty SVG', async () => {
-  const vl = await import('vega-lite');
-  const rows = [
-    { m: 'PGD-AT', a: 'PGD-20', v: 0.5, x: 1, lo: 0.4, hi: 0.6, s: 1, k: 'a' },
-    { m: 'TRADES', a: 'FGSM', v: 0.7, x: 2, lo: 0.6, hi: 0.8, s: 3, k: 'b' },
-  ];
-  const specs = [
-    groupedBars(rows, { x: 'm', y: 'v', color: 'a' }),
-    linesWithBands(rows, { x: 'x', y: 'v', lo: 'lo', hi: 'hi', color: 'm' }),
-    heatmap(rows, { x: 'm', y: 'a', value: 'v' }),
-    histogram(rows, { field: 's', color: 'k' }),
-    scatterWithDiagonal(rows, { x: 'v', y: 'lo', label: 'm' }),
-    decisionRegions(rows, rows, { x: 'x', y: 'v', cls: 'k' }),
-  ];
-  for (const spec of specs) {
-    const warnings: string[] = [];
-    const logger = { level: () => logger, warn: (...m: unknown[]) => (warnings.push(m.join(' ')), logger), info: () => logger, debug: () => logger, error: (...m: unknown[]) => (warnings.push(m.join(' ')), logger) };
-    vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...spec } as never, { logger: logger as never });
-    assert.equal(warnings, [], `${spec.title}: ${warnings.join('; ')}`);
-    const b = await plotBundle(spec);
-    assert.ok(String(b['image/svg+xml']).includes('<svg') && String(b['image/svg+xml']).length > 1000, `${spec.title}: svg`);
-  }
-});
+const root = path.resolve(__dirname, '../..');
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-reproduce-'));
+let jupyter = false;
+let runner: { status: number | null; stdout: string } | undefined;
+
+function skip(what: string, why: string): void {
+  console.log(`\n  SKIPPED ${what}: ${why}`);
+}
 
 test('the smoke notebook runs through the real kernel with a Vega-Lite object, an SVG, a table and no errors', async () => {
-  const { check } = (await import(path.resolve(__dirname, '../../kernel-setup/check.mjs'))) as { check: () => { ok: boolean; problems: string[]; skipped?: boolean } };
-  const r = check();
-  if (r.skipped) {
-    console.log(`  (skipped: ${r.problems.join('; ')}; .ci/run installs Jupyter)`);
-    return;
-  }
+  const { check } = (await import(path.join(root, 'kernel-setup/check.mjs'))) as { check: (o?: { build?: boolean }) => { ok: boolean; problems: string[]; skipped?: boolean } };
+  const r = check({ build: true });
+  if (r.skipped) return skip('kernel check', `${r.problems.join('; ')}; npm run kernel:setup installs Jupyter`);
+  jupyter = true;
   assert.ok(r.ok, r.problems.join('\n'));
 });
+
+test('the main job: a failing cell stops its notebook only, is shown, and makes the exit code non-zero', () => {
+  if (!jupyter) return skip('main job', 'no Jupyter');
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/reproduce.mjs'), '--profile', 'smoke', '--notebooks', path.join(__dirname, 'fixtures'), '--out', out, '--no-build'], { encoding: 'utf8', env: { ...process.env, ROBUSTLAB_PROFILE: 'quick' } });
+  runner = { status: r.status, stdout: r.stdout };
+  const log = r.stdout;
+  assert.is(r.status, 1, log);
+  assert.match(log, /\[1\/2\] a-ok \(profile smoke\)/);
+  assert.match(log, /cell 2\/2 .*await show/);
+  assert.match(log, /ok a-ok/);
+  assert.match(log, /FAILED in cell 2\/3/);
+  assert.match(log, /throw new Error\("deliberate failure "/); // the cell
+  assert.match(log, /Error: deliberate failure 42/); // the error
+  assert.not.match(log, /never reached/);
+  assert.match(log, /FAILED b-fail/);
+  const res = JSON.parse(fs.readFileSync(path.join(out, 'a-ok.json'), 'utf8'));
+  assert.is(res.profileSeen, 'smoke'); // --profile wins over the environment's ROBUSTLAB_PROFILE
+  assert.is(res.n, 1);
+  assert.equal(res.claims.map((c: { holds: boolean }) => c.holds), [true, false]);
+  assert.ok(fs.existsSync(path.join(out, 'notebooks/b-fail.ipynb')), 'partially executed notebook kept');
+  assert.ok(!fs.existsSync(path.join(out, 'b-fail.json')));
+  const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+  assert.match(md, /\| a-ok \| ok \|/);
+  assert.match(md, /\| b-fail \| FAILED \|/);
+  assert.match(md, /\| b beats a \| holds \| b: 0\.75, a: 0\.25, difference: 0\.5/);
+  assert.match(md, /\| a beats b \| does not hold \| .*\(it does not\)/);
+  assert.match(md, /Paper:\n\n\| method \| accuracy \|\n\| --- \| --- \|\n\| a \| 0\.3 \|/);
+  const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.is(html.match(/<svg/g)?.length, 2, 'paper and our figure side by side');
+  assert.ok(fs.existsSync(path.join(out, 'figures/a-ok-bars-ours.svg')));
+});
+
+/** Screenshots an HTML file with headless Chromium and counts pixels of Vega's first category colour. */
+function vegaBluePixels(htmlFile: string): number {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-chromium-'));
+  const shot = path.join(tmp, 'shot.png');
+  const r = spawnSync('/usr/bin/chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(tmp, 'profile')}`, '--hide-scrollbars', '--window-size=1000,900', `--screenshot=${shot}`, `file://${htmlFile}`], { encoding: 'utf8', timeout: 60_000 });
+  assert.ok(fs.existsSync(shot), `no screenshot: ${r.stderr.slice(-500)}`);
+  const png = PNG.sync.read(fs.readFileSync(shot));
+  fs.rmSync(tmp, { recursive: true, force: true });
+  let n = 0;
+  // #4c78a8, the bars' colour (one attack, so one colour); code highlighting and text use none near it.
+  for (let i = 0; i < png.data.length; i += 4) if (Math.abs(png.data[i] - 0x4c) + Math.abs(png.data[i + 1] - 0x78) + Math.abs(png.data[i + 2] - 0xa8) < 30) n++;
+  return n;
+}
+
+test('headless Chromium draws the plot of the HTML export (and a page without it has none of its pixels)', () => {
+  if (!runner) return skip('browser check', 'the main job did not run (no Jupyter)');
+  if (!fs.existsSync('/usr/bin/chromium')) return skip('browser check', 'no /usr/bin/chromium (apt-get install chromium)');
+  const exported = path.join(out, 'html/a-ok.html');
+  const page = fs.readFileSync(exported, 'utf8');
+  assert.match(page, /<img src="data:image\/svg\+xml;base64,/);
+  // Two bars of 20 x 100-200 px in a 200 px tall plot: several thousand pixels.
+  const drawn = vegaBluePixels(exported);
+  assert.ok(drawn > 2000, `only ${drawn} plot pixels`);
+  const blank = path.join(out, 'html/a-ok-no-plot.html');
+  fs.writeFileSync(blank, page.replace(/<img src="data:image\/svg\+xml;base64,[^"]*">/g, ''));
+  assert.ok(vegaBluePixels(blank) < 50, 'control page without the plot');
+});
+
+test.after(() => fs.rmSync(out, { recursive: true, force: true }));
 
 test.run();
