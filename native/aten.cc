@@ -1,0 +1,595 @@
+// The `aten` TF.js backend's native half: a store of ATen tensors keyed by integer ids, and one entry point
+// that runs a named kernel on stored tensors. TF.js's NHWC data stays NHWC in memory; convolutions and pooling
+// see it through a channels-last NCHW view, which ATen's oneDNN path consumes without a layout copy.
+//
+// JS calls: init, write, read, free, count, bytes, op. `op(name, inIds, ints, floats)` returns a flat array
+// [nOut, (id, dtypeCode, rank, ...dims) per output]. Dtype codes: 0 float32, 1 int32, 2 bool.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+#include <napi.h>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using Tensors = std::vector<at::Tensor>;
+using Ints = std::vector<int64_t>;
+using Floats = std::vector<double>;
+using Kernel = std::function<Tensors(const Tensors&, const Ints&, const Floats&)>;
+
+std::unordered_map<int64_t, at::Tensor> store;
+int64_t nextId = 1;
+at::Device device = at::kCPU;
+
+int dtypeCode(const at::Tensor& t) {
+  switch (t.scalar_type()) {
+    case at::kFloat: return 0;
+    case at::kInt: return 1;
+    case at::kBool: return 2;
+    default: throw std::runtime_error(std::string("aten: unexpected result dtype ") + c10::toString(t.scalar_type()));
+  }
+}
+
+at::ScalarType scalarType(int64_t code) {
+  switch (code) {
+    case 0: return at::kFloat;
+    case 1: return at::kInt;
+    case 2: return at::kBool;
+    default: throw std::runtime_error("aten: unknown dtype code " + std::to_string(code));
+  }
+}
+
+// TF.js has no 64-bit types: ATen's index and integer-sum results come back as int32, doubles as float32.
+at::Tensor normalise(at::Tensor t) {
+  switch (t.scalar_type()) {
+    case at::kLong: case at::kShort: case at::kChar: case at::kByte: return t.to(at::kInt);
+    case at::kDouble: case at::kHalf: case at::kBFloat16: return t.to(at::kFloat);
+    default: return t;
+  }
+}
+
+at::Tensor nchw(const at::Tensor& nhwc) { return nhwc.contiguous().permute({0, 3, 1, 2}); }
+at::Tensor nhwc(const at::Tensor& nchwT) { return nchwT.permute({0, 2, 3, 1}); }
+
+// TF filters are [fh, fw, in, out]; ATen wants [out, in, fh, fw], here laid out channels-last like the data.
+at::Tensor filterOIHW(const at::Tensor& f) { return f.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast); }
+// Depthwise filters [fh, fw, in, mult] become a grouped filter [in*mult, 1, fh, fw].
+at::Tensor depthwiseOIHW(const at::Tensor& f) {
+  return f.reshape({f.size(0), f.size(1), f.size(2) * f.size(3), 1}).permute({2, 3, 0, 1}).contiguous();
+}
+
+// Conv geometry from TF.js's computeConv2DInfo: ints = [sh, sw, dh, dw, top, bottom, left, right, ...].
+struct Geom {
+  int64_t sh, sw, dh, dw, top, bottom, left, right;
+  bool symmetric() const { return top == bottom && left == right; }
+};
+Geom geom(const Ints& i) { return {i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7]}; }
+
+at::Tensor activate(at::Tensor y, int64_t act, double alpha, const at::Tensor* prelu) {
+  switch (act) {
+    case 0: return y;                                   // linear
+    case 1: return at::relu(y);                          // relu
+    case 2: return at::clamp(y, 0, 6);                   // relu6
+    case 3: return at::elu(y);                           // elu
+    case 4: return at::sigmoid(y);                       // sigmoid
+    case 5: return at::leaky_relu(y, alpha);             // leakyrelu
+    case 6: return at::where(y < 0, y * (*prelu), y);    // prelu
+    default: throw std::runtime_error("aten: unknown fused activation " + std::to_string(act));
+  }
+}
+
+// x NHWC, w in ATen layout; explicit asymmetric padding is applied to the input because ATen pads symmetrically.
+at::Tensor convForward(const at::Tensor& x, const at::Tensor& w, const Geom& g, int64_t groups) {
+  at::Tensor xin = nchw(x);
+  Ints pad{g.top, g.left};
+  if (!g.symmetric()) {
+    xin = at::constant_pad_nd(xin, {g.left, g.right, g.top, g.bottom}, 0).contiguous(at::MemoryFormat::ChannelsLast);
+    pad = {0, 0};
+  }
+  return nhwc(at::convolution(xin, w, c10::nullopt, {g.sh, g.sw}, pad, {g.dh, g.dw}, false, {0, 0}, groups));
+}
+
+// d(conv)/d(input) for an input of NHWC shape [n, h, wd, c].
+at::Tensor convBackInput(const at::Tensor& dy, const at::Tensor& w, const Geom& g, int64_t groups, int64_t n, int64_t h,
+                         int64_t wd, int64_t c) {
+  const bool sym = g.symmetric();
+  const int64_t ph = sym ? h : h + g.top + g.bottom, pw = sym ? wd : wd + g.left + g.right;
+  at::Tensor shape = at::empty({n, c, ph, pw}, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
+  Ints pad = sym ? Ints{g.top, g.left} : Ints{0, 0};
+  auto r = at::convolution_backward(nchw(dy), shape, w, c10::nullopt, {g.sh, g.sw}, pad, {g.dh, g.dw}, false, {0, 0},
+                                    groups, {true, false, false});
+  at::Tensor gx = std::get<0>(r);
+  if (!sym) gx = gx.narrow(2, g.top, h).narrow(3, g.left, wd);
+  return nhwc(gx);
+}
+
+// d(conv)/d(filter) in ATen layout [out, in/groups, fh, fw].
+at::Tensor convBackFilter(const at::Tensor& x, const at::Tensor& dy, const Geom& g, int64_t groups, int64_t o, int64_t i,
+                          int64_t fh, int64_t fw) {
+  at::Tensor xin = nchw(x);
+  Ints pad{g.top, g.left};
+  if (!g.symmetric()) {
+    xin = at::constant_pad_nd(xin, {g.left, g.right, g.top, g.bottom}, 0).contiguous(at::MemoryFormat::ChannelsLast);
+    pad = {0, 0};
+  }
+  at::Tensor shape = at::empty({o, i, fh, fw}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  auto r = at::convolution_backward(nchw(dy), xin, shape, c10::nullopt, {g.sh, g.sw}, pad, {g.dh, g.dw}, false, {0, 0},
+                                    groups, {false, true, false});
+  return std::get<1>(r);
+}
+
+// Pooling: ints = [fh, fw, sh, sw, top, bottom, left, right]. Max pooling pads with -inf when TF's padding is
+// asymmetric or wider than ATen allows (half the window).
+struct Pool {
+  int64_t fh, fw, sh, sw, top, bottom, left, right;
+  bool native() const { return top == bottom && left == right && 2 * top <= fh && 2 * left <= fw; }
+};
+Pool pool(const Ints& i) { return {i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7]}; }
+
+at::Tensor maxPoolInput(const at::Tensor& x, const Pool& p) {
+  at::Tensor xin = nchw(x);
+  if (!p.native())
+    xin = at::constant_pad_nd(xin, {p.left, p.right, p.top, p.bottom}, -std::numeric_limits<double>::infinity())
+              .contiguous(at::MemoryFormat::ChannelsLast);
+  return xin;
+}
+Ints poolPad(const Pool& p) { return p.native() ? Ints{p.top, p.left} : Ints{0, 0}; }
+
+at::Tensor reduceAxes(const at::Tensor& x, const Ints& axes, bool keep, int kind) {
+  // kind: 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 any, 6 all
+  if (axes.empty()) return x;
+  at::IntArrayRef dims(axes);
+  switch (kind) {
+    case 0: return x.scalar_type() == at::kBool ? at::sum(x.to(at::kInt), dims, keep) : at::sum(x, dims, keep);
+    case 1: return at::mean(x, dims, keep);
+    case 2: return x.scalar_type() == at::kBool ? at::amax(x.to(at::kInt), dims, keep).to(at::kBool) : at::amax(x, dims, keep);
+    case 3: return x.scalar_type() == at::kBool ? at::amin(x.to(at::kInt), dims, keep).to(at::kBool) : at::amin(x, dims, keep);
+    case 4: case 5: case 6: {
+      Ints sorted(axes);
+      std::sort(sorted.rbegin(), sorted.rend());
+      at::Tensor r = kind == 4 ? x : x.to(at::kBool);
+      for (int64_t d : sorted) r = kind == 4 ? at::prod(r, d, keep) : kind == 5 ? at::any(r, d, keep) : at::all(r, d, keep);
+      return r;
+    }
+  }
+  throw std::runtime_error("aten: bad reduction");
+}
+
+at::Tensor scalarLike(const at::Tensor& like, double v) { return at::scalar_tensor(v, like.options()); }
+
+std::unordered_map<std::string, Kernel> buildKernels() {
+  std::unordered_map<std::string, Kernel> k;
+  using T = const Tensors&;
+  using I = const Ints&;
+  using F = const Floats&;
+#define UNARY(NAME, EXPR) k[NAME] = [](T in, I, F f) -> Tensors { const at::Tensor& x = in[0]; (void)f; return {EXPR}; };
+  UNARY("Neg", at::neg(x))
+  UNARY("Abs", at::abs(x))
+  UNARY("Exp", at::exp(x))
+  UNARY("Expm1", at::expm1(x))
+  UNARY("Log", at::log(x))
+  UNARY("Log1p", at::log1p(x))
+  UNARY("Sqrt", at::sqrt(x))
+  UNARY("Rsqrt", at::rsqrt(x))
+  UNARY("Square", x * x)
+  UNARY("Reciprocal", at::reciprocal(x))
+  UNARY("Relu", at::relu(x))
+  UNARY("Relu6", at::clamp(x, 0, 6))
+  UNARY("Elu", at::elu(x))
+  UNARY("Selu", at::selu(x))
+  UNARY("Sigmoid", at::sigmoid(x))
+  UNARY("Tanh", at::tanh(x))
+  UNARY("Softplus", at::softplus(x))
+  UNARY("Sign", at::sign(x))
+  UNARY("Erf", at::erf(x))
+  UNARY("Acos", at::acos(x))
+  UNARY("Asin", at::asin(x))
+  UNARY("Atan", at::atan(x))
+  UNARY("Acosh", at::acosh(x))
+  UNARY("Asinh", at::asinh(x))
+  UNARY("Atanh", at::atanh(x))
+  UNARY("Cos", at::cos(x))
+  UNARY("Sin", at::sin(x))
+  UNARY("Tan", at::tan(x))
+  UNARY("Cosh", at::cosh(x))
+  UNARY("Sinh", at::sinh(x))
+  UNARY("Floor", at::floor(x))
+  UNARY("Ceil", at::ceil(x))
+  UNARY("Round", at::round(x))
+  UNARY("IsNan", at::isnan(x))
+  UNARY("IsInf", at::isinf(x))
+  UNARY("IsFinite", at::isfinite(x))
+  UNARY("LogicalNot", at::logical_not(x))
+  UNARY("ZerosLike", at::zeros_like(x, at::MemoryFormat::Contiguous))
+  UNARY("OnesLike", at::ones_like(x, at::MemoryFormat::Contiguous))
+  UNARY("Identity", x)
+  UNARY("LeakyRelu", at::leaky_relu(x, f[0]))
+  // TF's step: 1 where x > 0, alpha elsewhere, NaN stays NaN.
+  UNARY("Step", at::where(at::isnan(x), x, at::where(x > 0, scalarLike(x, 1), scalarLike(x, f[0]))))
+  UNARY("ClipByValue", at::clamp(x, f[0], f[1]))
+#undef UNARY
+
+#define BINARY(NAME, EXPR) k[NAME] = [](T in, I, F) -> Tensors { const at::Tensor &a = in[0], &b = in[1]; return {EXPR}; };
+  BINARY("Add", at::add(a, b))
+  BINARY("Sub", at::sub(a, b))
+  BINARY("Multiply", at::mul(a, b))
+  BINARY("RealDiv", at::div(a, b))
+  BINARY("FloorDiv", at::div(a, b, "floor"))
+  BINARY("Mod", at::remainder(a, b))
+  BINARY("Maximum", at::maximum(a, b))
+  BINARY("Minimum", at::minimum(a, b))
+  BINARY("Pow", at::pow(a, b))
+  BINARY("Atan2", at::atan2(a, b))
+  BINARY("SquaredDifference", (a - b) * (a - b))
+  BINARY("Prelu", at::where(a < 0, a * b, a))
+  BINARY("Greater", at::gt(a, b))
+  BINARY("GreaterEqual", at::ge(a, b))
+  BINARY("Less", at::lt(a, b))
+  BINARY("LessEqual", at::le(a, b))
+  BINARY("Equal", at::eq(a, b))
+  BINARY("NotEqual", at::ne(a, b))
+  BINARY("LogicalAnd", at::logical_and(a, b))
+  BINARY("LogicalOr", at::logical_or(a, b))
+  BINARY("LogicalXor", at::logical_xor(a, b))
+  BINARY("DivNoNan", at::where(b == 0, at::zeros_like(a), at::div(a, b)))
+  // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere.
+  BINARY("EluGrad", at::where(b < 0, a * (b + 1), a))
+#undef BINARY
+
+  k["AddN"] = [](T in, I, F) -> Tensors {
+    at::Tensor s = in[0].clone();
+    for (size_t i = 1; i < in.size(); i++) s.add_(in[i]);
+    return {s};
+  };
+  k["Select"] = [](T in, I, F) -> Tensors {
+    at::Tensor c = in[0];
+    // TF's rank-1 condition picks whole rows of a higher-rank input.
+    if (c.dim() == 1 && in[1].dim() > 1) {
+      Ints shape(in[1].dim(), 1);
+      shape[0] = c.size(0);
+      c = c.reshape(shape);
+    }
+    return {at::where(c, in[1], in[2])};
+  };
+  k["Cast"] = [](T in, I i, F) -> Tensors {
+    at::ScalarType to = scalarType(i[0]);
+    if (to == at::kBool) return {in[0] != 0};
+    return {in[0].to(to)};
+  };
+  // Reductions: ints = [kind, keepDims, ...axes]
+  k["Reduce"] = [](T in, I i, F) -> Tensors {
+    return {reduceAxes(in[0], Ints(i.begin() + 2, i.end()), i[1] != 0, static_cast<int>(i[0]))};
+  };
+  k["ArgMax"] = [](T in, I i, F) -> Tensors { return {at::argmax(in[0], i[0])}; };
+  k["ArgMin"] = [](T in, I i, F) -> Tensors { return {at::argmin(in[0], i[0])}; };
+  k["Softmax"] = [](T in, I i, F) -> Tensors { return {at::softmax(in[0], i[0])}; };
+  k["Reshape"] = [](T in, I i, F) -> Tensors { return {in[0].reshape(i)}; };
+  k["Transpose"] = [](T in, I i, F) -> Tensors { return {in[0].permute(i)}; };
+  k["BroadcastTo"] = [](T in, I i, F) -> Tensors { return {in[0].expand(i)}; };
+  k["Tile"] = [](T in, I i, F) -> Tensors { return {in[0].repeat(i)}; };
+  k["Reverse"] = [](T in, I i, F) -> Tensors { return {i.empty() ? in[0] : at::flip(in[0], i)}; };
+  // Slice: ints = [rank, ...begin, ...size]
+  k["Slice"] = [](T in, I i, F) -> Tensors {
+    at::Tensor x = in[0];
+    const int64_t r = i[0];
+    for (int64_t d = 0; d < r; d++) x = x.narrow(d, i[1 + d], i[1 + r + d]);
+    return {x};
+  };
+  // StridedSlice after TF.js's sliceInfo: ints = [rank, ...begin, ...end, ...strides, finalRank, ...finalShape]
+  k["StridedSlice"] = [](T in, I i, F) -> Tensors {
+    at::Tensor x = in[0];
+    const int64_t r = i[0];
+    for (int64_t d = 0; d < r; d++) {
+      const int64_t b = i[1 + d], e = i[1 + r + d], s = i[1 + 2 * r + d];
+      x = e <= b ? x.narrow(d, 0, 0) : x.slice(d, b, e, s);
+    }
+    const int64_t fr = i[1 + 3 * r];
+    return {x.reshape(Ints(i.begin() + 2 + 3 * r, i.begin() + 2 + 3 * r + fr))};
+  };
+  k["Concat"] = [](T in, I i, F) -> Tensors { return {at::cat(in, i[0])}; };
+  k["Pack"] = [](T in, I i, F) -> Tensors { return {at::stack(in, i[0])}; };
+  k["Unpack"] = [](T in, I i, F) -> Tensors { return at::unbind(in[0], i[0]); };
+  k["SplitV"] = [](T in, I i, F) -> Tensors { return at::split_with_sizes(in[0], Ints(i.begin() + 1, i.end()), i[0]); };
+  // PadV2: ints = ATen's pad list (last dim first, before/after pairs); floats = [value]
+  k["PadV2"] = [](T in, I i, F f) -> Tensors { return {at::constant_pad_nd(in[0], i, f[0])}; };
+  // GatherV2 without batch dims: ints = [axis]
+  k["GatherV2"] = [](T in, I i, F) -> Tensors {
+    const at::Tensor &x = in[0], &idx = in[1];
+    const int64_t axis = i[0];
+    at::Tensor g = at::index_select(x, axis, idx.reshape({-1}).to(at::kLong));
+    Ints shape(x.sizes().begin(), x.sizes().begin() + axis);
+    for (auto s : idx.sizes()) shape.push_back(s);
+    for (int64_t d = axis + 1; d < x.dim(); d++) shape.push_back(x.size(d));
+    return {g.reshape(shape)};
+  };
+  // GatherNd: ints = [sliceRank k]; indices [..., k] address the first k dims of x.
+  k["GatherNd"] = [](T in, I i, F) -> Tensors {
+    const at::Tensor &x = in[0], &idx = in[1];
+    const int64_t kd = i[0];
+    Ints rest(x.sizes().begin() + kd, x.sizes().end());
+    Ints flat{-1};
+    flat.insert(flat.end(), rest.begin(), rest.end());
+    at::Tensor lin = at::zeros(idx.sizes().slice(0, idx.dim() - 1), idx.options().dtype(at::kLong));
+    for (int64_t d = 0; d < kd; d++) lin = lin * x.size(d) + idx.select(-1, d).to(at::kLong);
+    Ints shape(idx.sizes().begin(), idx.sizes().end() - 1);
+    shape.insert(shape.end(), rest.begin(), rest.end());
+    return {at::index_select(x.reshape(flat), 0, lin.reshape({-1})).reshape(shape)};
+  };
+  // OneHot: ints = [depth, dtype]; floats = [on, off]. Out-of-range indices give an all-off row, as in TF.
+  k["OneHot"] = [](T in, I i, F f) -> Tensors {
+    at::Tensor idx = in[0].to(at::kLong).unsqueeze(-1);
+    at::Tensor hit = idx == at::arange(i[0], idx.options());
+    at::TensorOptions o = in[0].options().dtype(scalarType(i[1]));
+    return {at::where(hit, at::scalar_tensor(f[0], o), at::scalar_tensor(f[1], o))};
+  };
+  // Fill: ints = [dtype, ...shape]; floats = [value]
+  k["Fill"] = [](T, I i, F f) -> Tensors {
+    return {at::full(Ints(i.begin() + 1, i.end()), f[0], at::TensorOptions().dtype(scalarType(i[0])).device(device))};
+  };
+  // Range: ints = [dtype, n]; floats = [start, step]; TF's values are start + i * step.
+  k["Range"] = [](T, I i, F f) -> Tensors {
+    at::Tensor r = at::arange(i[1], at::TensorOptions().dtype(at::kDouble).device(device)) * f[1] + f[0];
+    return {r.to(scalarType(i[0]))};
+  };
+  // Cumsum: ints = [axis, exclusive, reverse]
+  k["Cumsum"] = [](T in, I i, F) -> Tensors {
+    at::Tensor x = in[0];
+    const int64_t ax = i[0];
+    if (i[2]) x = at::flip(x, {ax});
+    at::Tensor c = at::cumsum(x, ax, x.scalar_type());
+    if (i[1]) c = c - x;
+    if (i[2]) c = at::flip(c, {ax});
+    return {c};
+  };
+  // FusedBatchNorm: inputs x, mean, variance[, offset][, scale]; ints = [hasOffset, hasScale]; floats = [eps]
+  k["FusedBatchNorm"] = [](T in, I i, F f) -> Tensors {
+    at::Tensor y = (in[0] - in[1]) * at::rsqrt(in[2] + f[0]);
+    size_t next = 3;
+    at::Tensor offset;
+    if (i[0]) offset = in[next++];
+    if (i[1]) y = y * in[next++];
+    if (i[0]) y = y + offset;
+    return {y};
+  };
+
+  // Matmul: ints = [transposeA, transposeB, activation, hasBias, hasPrelu]; floats = [leakyAlpha]
+  k["BatchMatMul"] = [](T in, I i, F f) -> Tensors {
+    at::Tensor a = i[0] ? in[0].transpose(-2, -1) : in[0];
+    at::Tensor b = i[1] ? in[1].transpose(-2, -1) : in[1];
+    at::Tensor y = at::matmul(a, b);
+    if (i.size() > 2) {
+      size_t next = 2;
+      if (i[3]) y = y + in[next++];
+      const at::Tensor* pr = i[4] ? &in[next] : nullptr;
+      y = activate(y, i[2], f.empty() ? 0.2 : f[0], pr);
+    }
+    return {y};
+  };
+
+  // Conv: ints = geometry(8) + [activation, hasBias, hasPrelu]
+  k["Conv2D"] = [](T in, I i, F f) -> Tensors {
+    at::Tensor y = convForward(in[0], filterOIHW(in[1]), geom(i), 1);
+    if (i.size() > 8) {
+      size_t next = 2;
+      if (i[9]) y = y + in[next++];
+      const at::Tensor* pr = i[10] ? &in[next] : nullptr;
+      y = activate(y, i[8], f.empty() ? 0.2 : f[0], pr);
+    }
+    return {y};
+  };
+  k["DepthwiseConv2dNative"] = [](T in, I i, F) -> Tensors {
+    return {convForward(in[0], depthwiseOIHW(in[1]), geom(i), in[0].size(3))};
+  };
+  // ints = geometry(8) + [n, h, w, c]
+  k["Conv2DBackpropInput"] = [](T in, I i, F) -> Tensors {
+    return {convBackInput(in[0], filterOIHW(in[1]), geom(i), 1, i[8], i[9], i[10], i[11])};
+  };
+  k["DepthwiseConv2dNativeBackpropInput"] = [](T in, I i, F) -> Tensors {
+    return {convBackInput(in[0], depthwiseOIHW(in[1]), geom(i), i[11], i[8], i[9], i[10], i[11])};
+  };
+  // ints = geometry(8) + filter shape [fh, fw, in, out]
+  k["Conv2DBackpropFilter"] = [](T in, I i, F) -> Tensors {
+    return {convBackFilter(in[0], in[1], geom(i), 1, i[11], i[10], i[8], i[9]).permute({2, 3, 1, 0})};
+  };
+  // ints = geometry(8) + filter shape [fh, fw, in, mult]
+  k["DepthwiseConv2dNativeBackpropFilter"] = [](T in, I i, F) -> Tensors {
+    at::Tensor gw = convBackFilter(in[0], in[1], geom(i), i[10], i[10] * i[11], 1, i[8], i[9]);
+    return {gw.permute({2, 3, 0, 1}).reshape({i[8], i[9], i[10], i[11]})};
+  };
+
+  k["MaxPool"] = [](T in, I i, F) -> Tensors {
+    Pool p = pool(i);
+    return {nhwc(at::max_pool2d(maxPoolInput(in[0], p), {p.fh, p.fw}, {p.sh, p.sw}, poolPad(p)))};
+  };
+  // MaxPoolGrad(dy, input, output): the arg-max positions are recomputed from the input.
+  k["MaxPoolGrad"] = [](T in, I i, F) -> Tensors {
+    Pool p = pool(i);
+    at::Tensor xin = maxPoolInput(in[1], p);
+    auto r = at::max_pool2d_with_indices(xin, {p.fh, p.fw}, {p.sh, p.sw}, poolPad(p));
+    at::Tensor gx = at::max_pool2d_with_indices_backward(nchw(in[0]), xin, {p.fh, p.fw}, {p.sh, p.sw}, poolPad(p), {1, 1},
+                                                         false, std::get<1>(r));
+    if (!p.native()) gx = gx.narrow(2, p.top, in[1].size(1)).narrow(3, p.left, in[1].size(2));
+    return {nhwc(gx)};
+  };
+  // Average pooling counts only real inputs (TF), i.e. count_include_pad = false; JS routes other paddings to cpu.
+  k["AvgPool"] = [](T in, I i, F) -> Tensors {
+    Pool p = pool(i);
+    return {nhwc(at::avg_pool2d(nchw(in[0]), {p.fh, p.fw}, {p.sh, p.sw}, {p.top, p.left}, false, false))};
+  };
+  k["AvgPoolGrad"] = [](T in, I i, F) -> Tensors {
+    Pool p = pool(i);
+    return {nhwc(at::avg_pool2d_backward(nchw(in[0]), nchw(in[1]), {p.fh, p.fw}, {p.sh, p.sw}, {p.top, p.left}, false,
+                                         false, c10::nullopt))};
+  };
+  return k;
+}
+
+std::unordered_map<std::string, Kernel>& kernels() {
+  static std::unordered_map<std::string, Kernel> k = buildKernels();
+  return k;
+}
+
+const at::Tensor& get(int64_t id) {
+  auto it = store.find(id);
+  if (it == store.end()) throw std::runtime_error("aten: unknown tensor id " + std::to_string(id));
+  return it->second;
+}
+
+Ints intsOf(const Napi::Value& v) {
+  Ints r;
+  if (!v.IsArray()) return r;
+  Napi::Array a = v.As<Napi::Array>();
+  r.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) r.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+  return r;
+}
+
+Floats floatsOf(const Napi::Value& v) {
+  Floats r;
+  if (!v.IsArray()) return r;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) r.push_back(a.Get(i).As<Napi::Number>().DoubleValue());
+  return r;
+}
+
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& f) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), std::string("aten: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+// init(threads, device) -> {version, device, threads, cuda}
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int threads = info[0].As<Napi::Number>().Int32Value();
+    const std::string dev = info[1].As<Napi::String>().Utf8Value();
+    if (dev == "cuda") {
+      if (!at::hasCUDA())
+        throw std::runtime_error("ROBUSTLAB_DEVICE=cuda, but the libtorch found has no CUDA support or sees no GPU; "
+                                 "use a CUDA build of torch (pip) on a GPU machine, or unset ROBUSTLAB_DEVICE");
+      device = at::Device(at::kCUDA, 0);
+    } else if (dev == "cpu") {
+      device = at::kCPU;
+    } else {
+      throw std::runtime_error("ROBUSTLAB_DEVICE must be cpu or cuda, got '" + dev + "'");
+    }
+    at::set_num_threads(threads);
+    Napi::Object r = Napi::Object::New(info.Env());
+    r.Set("version", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                         std::to_string(TORCH_VERSION_PATCH));
+    r.Set("device", dev);
+    r.Set("threads", at::get_num_threads());
+    r.Set("cuda", at::hasCUDA());
+    return r;
+  });
+}
+
+// write(typedArray, shape, dtypeCode) -> id; the data is copied into a fresh ATen tensor.
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    Ints shape = intsOf(info[1]);
+    at::ScalarType st = scalarType(info[2].As<Napi::Number>().Int64Value());
+    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(st));
+    const size_t bytes = t.nbytes();
+    if (ta.ByteLength() != bytes)
+      throw std::runtime_error("aten: write got " + std::to_string(ta.ByteLength()) + " bytes for " + std::to_string(bytes));
+    if (bytes) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), bytes);
+    if (device != at::kCPU) t = t.to(device);
+    const int64_t id = nextId++;
+    store.emplace(id, std::move(t));
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
+  });
+}
+
+// read(id) -> Float32Array | Int32Array | Uint8Array (a copy in TF's row-major order)
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::Tensor t = get(info[0].As<Napi::Number>().Int64Value()).to(at::kCPU).contiguous();
+    const size_t n = t.numel();
+    Napi::Env env = info.Env();
+    switch (dtypeCode(t)) {
+      case 0: { auto a = Napi::Float32Array::New(env, n); if (n) std::memcpy(a.Data(), t.data_ptr(), n * 4); return a; }
+      case 1: { auto a = Napi::Int32Array::New(env, n); if (n) std::memcpy(a.Data(), t.data_ptr(), n * 4); return a; }
+      default: { auto a = Napi::Uint8Array::New(env, n); if (n) std::memcpy(a.Data(), t.data_ptr(), n); return a; }
+    }
+  });
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  store.erase(info[0].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Count(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(store.size())); }
+
+// Bytes held by distinct storages (views share their base's storage).
+Napi::Value Bytes(const Napi::CallbackInfo& info) {
+  std::unordered_map<const void*, size_t> seen;
+  for (auto& kv : store) {
+    const auto& s = kv.second.storage();
+    if (s) seen[s.unsafeGetStorageImpl()] = s.nbytes();
+  }
+  double total = 0;
+  for (auto& kv : seen) total += static_cast<double>(kv.second);
+  return Napi::Number::New(info.Env(), total);
+}
+
+// op(name, inIds, ints, floats) -> [nOut, (id, dtype, rank, ...dims)*]
+Napi::Value Op(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    auto it = kernels().find(name);
+    if (it == kernels().end()) throw std::runtime_error("aten: no native kernel " + name);
+    Ints ids = intsOf(info[1]);
+    Tensors in;
+    in.reserve(ids.size());
+    for (int64_t id : ids) in.push_back(get(id));
+    Tensors out = it->second(in, intsOf(info[2]), floatsOf(info[3]));
+    Napi::Env env = info.Env();
+    Napi::Array r = Napi::Array::New(env);
+    uint32_t k = 0;
+    r.Set(k++, static_cast<double>(out.size()));
+    for (auto& t0 : out) {
+      at::Tensor t = normalise(t0);
+      const int64_t id = nextId++;
+      r.Set(k++, static_cast<double>(id));
+      r.Set(k++, dtypeCode(t));
+      r.Set(k++, static_cast<double>(t.dim()));
+      for (auto s : t.sizes()) r.Set(k++, static_cast<double>(s));
+      store.emplace(id, std::move(t));
+    }
+    return r;
+  });
+}
+
+Napi::Object Module(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init));
+  exports.Set("write", Napi::Function::New(env, Write));
+  exports.Set("read", Napi::Function::New(env, Read));
+  exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("count", Napi::Function::New(env, Count));
+  exports.Set("bytes", Napi::Function::New(env, Bytes));
+  exports.Set("op", Napi::Function::New(env, Op));
+  Napi::Array names = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (auto& kv : kernels()) names.Set(i++, kv.first);
+  exports.Set("kernels", names);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(robustlab_aten, Module)
