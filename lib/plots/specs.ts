@@ -26,8 +26,9 @@ export function groupedBars(rows: Rows, f: { x: string; y: string; color: string
 /** Lines of `y` against `x` per `color`, with an optional band from `lo` to `hi` (accuracy vs epochs). */
 export function linesWithBands(rows: Rows, f: { x: string; y: string; color?: string; lo?: string; hi?: string; title?: string }): VegaLiteSpec {
   const enc = { x: { field: f.x, type: 'quantitative' }, ...(f.color ? { color: { field: f.color, type: 'nominal' } } : {}) };
-  const layers: Record<string, unknown>[] = [{ mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: f.y, type: 'quantitative' } } }];
-  if (f.lo && f.hi) layers.unshift({ mark: { type: 'area', opacity: 0.2 }, encoding: { ...enc, y: { field: f.lo, type: 'quantitative' }, y2: { field: f.hi } } });
+  const layers: Record<string, unknown>[] = [{ mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: f.y, type: 'quantitative', title: f.y } } }];
+  // The band's y channel carries the title of the line's, or the axis would read "lo, hi, y".
+  if (f.lo && f.hi) layers.unshift({ mark: { type: 'area', opacity: 0.2 }, encoding: { ...enc, y: { field: f.lo, type: 'quantitative', title: f.y }, y2: { field: f.hi } } });
   return { title: f.title ?? `${f.y} vs ${f.x}`, data: { values: rows }, layer: layers };
 }
 
