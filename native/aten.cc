@@ -140,6 +140,13 @@ at::Tensor maxPoolInput(const at::Tensor& x, const Pool& p) {
 }
 Ints poolPad(const Pool& p) { return p.native() ? Ints{p.top, p.left} : Ints{0, 0}; }
 
+// Real (unpadded) inputs in each pooling window, shape [1, 1, oh, ow], for x NHWC.
+at::Tensor avgCounts(const at::Tensor& x, const Pool& p) {
+  at::Tensor ones = at::ones({1, 1, x.size(1), x.size(2)}, x.options());
+  ones = at::constant_pad_nd(ones, {p.left, p.right, p.top, p.bottom}, 0);
+  return at::avg_pool2d(ones, {p.fh, p.fw}, {p.sh, p.sw}, {0, 0}, false, true, 1);
+}
+
 at::Tensor reduceAxes(const at::Tensor& x, const Ints& axes, bool keep, int kind) {
   // kind: 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 any, 6 all
   if (axes.empty()) return x;
@@ -219,7 +226,7 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   BINARY("Sub", at::sub(a, b))
   BINARY("Multiply", at::mul(a, b))
   BINARY("RealDiv", at::div(a, b))
-  BINARY("FloorDiv", at::div(a, b, "floor"))
+  BINARY("FloorDiv", at::div(a, b, "floor").to(at::kInt))  // TF.js floorDiv is int32 even on floats
   BINARY("Mod", at::remainder(a, b))
   BINARY("Maximum", at::maximum(a, b))
   BINARY("Minimum", at::minimum(a, b))
@@ -416,15 +423,28 @@ std::unordered_map<std::string, Kernel> buildKernels() {
     if (!p.native()) gx = gx.narrow(2, p.top, in[1].size(1)).narrow(3, p.left, in[1].size(2));
     return {nhwc(gx)};
   };
-  // Average pooling counts only real inputs (TF), i.e. count_include_pad = false; JS routes other paddings to cpu.
+  // Average pooling counts only real inputs (TF), i.e. count_include_pad = false. Paddings ATen cannot express
+  // (asymmetric, or wider than half the window) become window sums over a zero-padded input divided by the
+  // number of real inputs in each window.
   k["AvgPool"] = [](T in, I i, F) -> Tensors {
     Pool p = pool(i);
-    return {nhwc(at::avg_pool2d(nchw(in[0]), {p.fh, p.fw}, {p.sh, p.sw}, {p.top, p.left}, false, false))};
+    if (p.native())
+      return {nhwc(at::avg_pool2d(nchw(in[0]), {p.fh, p.fw}, {p.sh, p.sw}, {p.top, p.left}, false, false))};
+    at::Tensor xp = at::constant_pad_nd(nchw(in[0]), {p.left, p.right, p.top, p.bottom}, 0);
+    at::Tensor sums = at::avg_pool2d(xp, {p.fh, p.fw}, {p.sh, p.sw}, {0, 0}, false, true, 1);
+    return {nhwc(sums / avgCounts(in[0], p))};
   };
   k["AvgPoolGrad"] = [](T in, I i, F) -> Tensors {
     Pool p = pool(i);
-    return {nhwc(at::avg_pool2d_backward(nchw(in[0]), nchw(in[1]), {p.fh, p.fw}, {p.sh, p.sw}, {p.top, p.left}, false,
-                                         false, c10::nullopt))};
+    if (p.native())
+      return {nhwc(at::avg_pool2d_backward(nchw(in[0]), nchw(in[1]), {p.fh, p.fw}, {p.sh, p.sw}, {p.top, p.left}, false,
+                                           false, c10::nullopt))};
+    const at::Tensor& x = in[1];
+    at::Tensor shape = at::empty({x.size(0), x.size(3), x.size(1) + p.top + p.bottom, x.size(2) + p.left + p.right},
+                                 x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    at::Tensor g = at::avg_pool2d_backward(nchw(in[0]) / avgCounts(x, p), shape, {p.fh, p.fw}, {p.sh, p.sw}, {0, 0}, false,
+                                           true, 1);
+    return {nhwc(g.narrow(2, p.top, x.size(1)).narrow(3, p.left, x.size(2)))};
   };
   return k;
 }

@@ -1,14 +1,50 @@
 /**
- * The `aten` backend: TF.js kernels as libtorch (ATen) calls through a native addon.
+ * The `aten` backend: TF.js kernels as libtorch (ATen) calls through a native addon (native/aten.cc), like
+ * tfjs-node over libtensorflow. Kernels it lacks run on the cpu backend on copied data, noted once in
+ * `engineInfo().notes`.
  * @module
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { addEngineNote } from '../backend';
+import { loadAddon } from './addon';
+import { AtenBackend } from './backend';
+import { NATIVE_KERNELS, registerAtenKernels, setFallbackNote } from './kernels';
+
+export { AtenBackend } from './backend';
+export { NATIVE_KERNELS } from './kernels';
 
 /** Options of {@link registerAtenBackend}. */
 export interface AtenOptions {
+  /** Threads ATen computes with (at::set_num_threads). */
   threads: number;
+  /** `cpu` or `cuda`; default `ROBUSTLAB_DEVICE` or `cpu`. `cuda` needs a CUDA build of libtorch and a GPU. */
+  device?: string;
 }
 
-/** Loads the native addon and registers the `aten` backend; throws with the reason when unavailable. */
-export async function registerAtenBackend(opts: AtenOptions): Promise<{ versions: Record<string, string>; device: string; threads: number; notes?: string[] }> {
-  throw new Error(`native addon not built (threads requested: ${opts.threads})`);
+let registeredWith: { threads: number; device: string } | undefined;
+
+/**
+ * Loads the native addon and registers the `aten` backend and its kernels; throws with the reason (and how to
+ * build the addon) when unavailable.
+ * @example
+ * const { versions, threads } = await registerAtenBackend({ threads: 2 });
+ * await tf.setBackend('aten');
+ */
+export async function registerAtenBackend(
+  opts: AtenOptions,
+): Promise<{ versions: Record<string, string>; device: string; threads: number; notes?: string[] }> {
+  const addon = loadAddon();
+  const device = opts.device ?? process.env.ROBUSTLAB_DEVICE ?? 'cpu';
+  const init = addon.init(opts.threads, device);
+  setFallbackNote(addEngineNote);
+  const fallbacks = registerAtenKernels();
+  if (!registeredWith) {
+    tf.registerBackend('aten', () => new AtenBackend(addon), 1);
+    registeredWith = { threads: init.threads, device };
+  }
+  const notes = [
+    `aten: libtorch ${init.version} on ${init.device} with ${init.threads} threads; ${NATIVE_KERNELS.length} native kernels` +
+      (fallbacks.length ? `, ${fallbacks.length} others run on the cpu backend when used` : ''),
+  ];
+  return { versions: { libtorch: init.version }, device: init.device, threads: init.threads, notes };
 }

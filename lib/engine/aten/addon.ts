@@ -1,0 +1,62 @@
+/**
+ * Loading the native half of the `aten` backend (native/aten.cc, built by scripts/build-native.mjs).
+ * @module
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The functions native/aten.cc exports. Tensor ids are small integers owned by the addon's store. */
+export interface AtenAddon {
+  /** Sets the thread count and device; throws when the device is unusable. */
+  init(threads: number, device: string): { version: string; device: string; threads: number; cuda: boolean };
+  /** Copies row-major values into a new ATen tensor; returns its id. dtype: 0 float32, 1 int32, 2 bool. */
+  write(values: Float32Array | Int32Array | Uint8Array, shape: number[], dtype: number): number;
+  /** A row-major copy of a tensor's values. */
+  read(id: number): Float32Array | Int32Array | Uint8Array;
+  /** Drops a tensor from the store (its storage is freed when no view shares it). */
+  free(id: number): void;
+  /** Number of stored tensors. */
+  count(): number;
+  /** Bytes held by the distinct storages behind the stored tensors. */
+  bytes(): number;
+  /** Runs a native kernel; returns `[nOut, (id, dtype, rank, ...dims) per output]`. */
+  op(name: string, inputs: number[], ints: number[], floats: number[]): number[];
+  /** Names of the native kernels. */
+  kernels: string[];
+}
+
+/** The package root: the nearest parent directory whose package.json is robustlab's (source or dist layout). */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'robustlab') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find robustlab's package.json above ${__dirname}`);
+    dir = up;
+  }
+}
+
+/** Path of the built addon. */
+export function addonPath(): string {
+  return path.join(packageRoot(), 'native', 'build', 'aten.node');
+}
+
+let loaded: AtenAddon | undefined;
+
+/** Loads the addon once; throws with a one-line reason and the way to build it when it is missing or broken. */
+export function loadAddon(): AtenAddon {
+  if (loaded) return loaded;
+  const file = addonPath();
+  if (!fs.existsSync(file))
+    throw new Error(
+      'native addon not built; install libtorch (apt-get install libtorch-dev, or pip install torch, or set LIBTORCH) and run npm run build:native',
+    );
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(file) as AtenAddon;
+  } catch (e) {
+    throw new Error(`native addon ${file} failed to load (${(e as Error).message.split('\n')[0]}); rebuild it with npm run build:native`);
+  }
+  return loaded;
+}
