@@ -188,7 +188,8 @@ export function rgbToHsv(r: number, g: number, b: number): [number, number, numb
     if (b === v) hh = 4 + (r - g) / delta;
     else if (g === v) hh = 2 + (b - r) / delta;
     else hh = (g - b) / delta;
-    hh = (((hh / 6) % 1) + 1) % 1;
+    // Python's floor modulo (h / 6) % 1, bit for bit
+    hh = hh / 6 - Math.floor(hh / 6);
   }
   return [hh, s, v];
 }
