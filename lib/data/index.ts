@@ -17,3 +17,9 @@ export type { NpyArray } from './npy';
 export { decodeImage, readImage, encodePng } from './image';
 export type { RgbImage } from './image';
 export { cifar10, stl10, cifar10c, imageFolder, readCifarBatch, readStl10, findDataDir, CIFAR10_CLASSES, STL10_CLASSES, CIFAR10C_FILES, SOURCES } from './loaders';
+export {
+  corrupt, corruptedSets, corruptionArrays, corruptionParams, CORRUPTIONS, BENCHMARK_CORRUPTIONS, CIFAR_PARAMS, diskKernel, FROST_FILES, frostTextures, clearFrostCache,
+} from './corruptions/index';
+export type { CorruptionFamily, ImageBatch, CorruptOptions } from './corruptions/index';
+export { corruptionGrid, intensityHistogram, cleanVsCorruptedHistogram } from './figures';
+export type { GridCell, HistogramRow } from './figures';

@@ -51,22 +51,33 @@ export function gaussianWeights(sigma: number, truncate = 4): Float64Array {
   return k;
 }
 
+/** Source index table for taps -r..r at every position of an axis of length n (borders resolved once). */
+function tapIndex(n: number, r: number, mode: Border): Int32Array {
+  const t = new Int32Array(n * (2 * r + 1));
+  for (let i = 0; i < n; i++) for (let k = -r; k <= r; k++) t[i * (2 * r + 1) + k + r] = borderIndex(i + k, n, mode);
+  return t;
+}
+
 /** Correlates every channel with a 1-D kernel along rows (axis 1) or columns (axis 0). */
 export function correlate1d(img: Img, k: Float64Array, axis: 0 | 1, mode: Border): Img {
   const { h, w, c, d } = img;
   const out = blank(h, w, c);
-  const r = (k.length - 1) >> 1;
+  const kl = k.length;
+  const r = (kl - 1) >> 1;
+  const idx = tapIndex(axis === 0 ? h : w, r, mode);
   for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
+    for (let x = 0; x < w; x++) {
+      const o = (y * w + x) * c;
+      const base = axis === 0 ? y * kl : x * kl;
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
-        for (let t = -r; t <= r; t++) {
-          const yy = axis === 0 ? borderIndex(y + t, h, mode) : y;
-          const xx = axis === 1 ? borderIndex(x + t, w, mode) : x;
-          s += k[t + r] * d[(yy * w + xx) * c + ch];
+        for (let t = 0; t < kl; t++) {
+          const j = idx[base + t];
+          s += k[t] * d[(axis === 0 ? j * w + x : y * w + j) * c + ch];
         }
-        out.d[(y * w + x) * c + ch] = s;
+        out.d[o + ch] = s;
       }
+    }
   return out;
 }
 
@@ -83,15 +94,17 @@ export function filter2d(img: Img, k: Float64Array, kh: number, kw: number): Img
   const out = blank(h, w, c);
   const ry = (kh - 1) >> 1;
   const rx = (kw - 1) >> 1;
+  const iy = tapIndex(h, ry, 'mirror');
+  const ix = tapIndex(w, rx, 'mirror');
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
         for (let i = 0; i < kh; i++) {
-          const yy = borderIndex(y + i - ry, h, 'mirror');
+          const row = iy[y * kh + i] * w;
           for (let j = 0; j < kw; j++) {
             const kv = k[i * kw + j];
-            if (kv !== 0) s += kv * d[(yy * w + borderIndex(x + j - rx, w, 'mirror')) * c + ch];
+            if (kv !== 0) s += kv * d[(row + ix[x * kw + j]) * c + ch];
           }
         }
         out.d[(y * w + x) * c + ch] = s;
