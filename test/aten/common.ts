@@ -17,10 +17,10 @@ export const skipReason = 'aten addon not built (npm run build:native needs libt
 
 let previous: string | undefined;
 
-/** Registers aten (2 threads at most: the test machines are small) and makes it the active backend. */
-export async function useAten(): Promise<void> {
+/** Registers aten (2 threads by default: the test machines are small) and makes it the active backend. */
+export async function useAten(threads = 2): Promise<void> {
   previous = tf.getBackend();
-  await registerAtenBackend({ threads: Math.min(2, Number(process.env.ROBUSTLAB_THREADS ?? 2)) });
+  await registerAtenBackend({ threads });
   await tf.setBackend('aten');
 }
 

@@ -17,7 +17,7 @@ if (!atenBuilt) {
   console.log(skipReason);
   test.skip('aten kernels', () => {});
 } else {
-  test.before(useAten);
+  test.before(() => useAten());
   test.after(restore);
 
   test('the active backend is aten and reads round-trip float32, int32 and bool', async () => {
@@ -180,7 +180,7 @@ if (!atenBuilt) {
 
   test('depthwise conv and fused conv with bias and activation', async () => {
     for (const [s, p] of [[1, 'same'], [2, 'valid'], [2, 'same']] as const) {
-      await close(`depthwise ${s} ${p}`, () => tf.depthwiseConv2d(rand([2, 7, 7, 3], 1), rand([3, 3, 3, 2], 2), s, p));
+      await close(`depthwise ${s} ${p}`, () => tf.depthwiseConv2d(rand([2, 7, 7, 3], 1) as tf.Tensor4D, rand([3, 3, 3, 2], 2) as tf.Tensor4D, s, p));
       await close(`depthwise grads ${s} ${p}`, () =>
         tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p).square().sum())([rand([2, 7, 7, 3], 1), rand([3, 3, 3, 2], 2)]),
       );

@@ -52,6 +52,10 @@ export function loadAddon(): AtenAddon {
     throw new Error(
       'native addon not built; install libtorch (apt-get install libtorch-dev, or pip install torch, or set LIBTORCH) and run npm run build:native',
     );
+  // libgomp reads its wait policy once, when libtorch loads. Its default spins idle threads, and where cores are
+  // shared (Node's own threads, other processes) a spinning team slowed a small training step 20-fold in our
+  // measurements; passive waiting cost little on large kernels.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(file) as AtenAddon;
