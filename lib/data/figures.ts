@@ -3,6 +3,7 @@
  * pixel-intensity histograms of clean vs corrupted images (Fig. 8 of the neighbours paper), as plain records.
  * @module
  */
+import { msg } from '../messages';
 import type { Dataset } from './dataset';
 import { CORRUPTIONS, corrupt, type CorruptionFamily, type CorruptOptions, type ImageBatch } from './corruptions/index';
 
@@ -27,7 +28,8 @@ export interface GridCell {
  */
 export function corruptionGrid(images: ImageBatch, index = 0, opts: { seed?: number; corruptions?: readonly string[] } & CorruptOptions = {}): { images: ImageBatch; cells: GridCell[] } {
   const [n, h, w, c] = images.shape;
-  if (!(Number.isInteger(index) && index >= 0 && index < n)) throw new Error(`index: must be an integer in [0, ${n - 1}], got ${index}`);
+  if (!(Number.isInteger(index) && index >= 0)) throw new Error(msg.nonNegativeInt('index', index));
+  if (index >= n) throw new Error(msg.atMost('index', n - 1, index));
   const d = h * w * c;
   const one: ImageBatch = { x: images.x.slice(index * d, index * d + d), shape: [1, h, w, c] };
   const names = opts.corruptions ?? CORRUPTIONS.map((k) => k.name);
@@ -61,7 +63,7 @@ export interface HistogramRow {
  * @example intensityHistogram([{ set: 'clean', x: test.x }, { set: 'fog-3', x: corrupt(test, 'fog', 3).x }])
  */
 export function intensityHistogram(sets: readonly { set: string; x: ArrayLike<number> }[], bins = 32): HistogramRow[] {
-  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`bins: must be an integer >= 1, got ${bins}`);
+  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(msg.positiveInt('bins', bins));
   const rows: HistogramRow[] = [];
   for (const { set, x } of sets) {
     const counts = new Array<number>(bins).fill(0);

@@ -51,7 +51,7 @@ export function mnistTestSet(dir?: string): Dataset {
   }
   const img = readIdx(path.join(d, 'mnist', MNIST_FILES.testImages.file), MNIST_FILES.testImages.md5);
   const lab = readIdx(path.join(d, 'mnist', MNIST_FILES.testLabels.file), MNIST_FILES.testLabels.md5);
-  if (img.shape.length !== 3 || lab.shape[0] !== img.shape[0]) throw new Error(`MNIST: images [${img.shape}] and labels [${lab.shape}] do not match`);
+  if (img.shape.length !== 3 || lab.shape[0] !== img.shape[0]) throw new Error(msg.dataCorrupt(path.join(d, 'mnist'), `images [${img.shape}] and labels [${lab.shape}] do not match`));
   const [n, h, w] = img.shape;
   const x = new Float32Array(n * h * w);
   for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255;

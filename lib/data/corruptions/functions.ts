@@ -227,15 +227,18 @@ const contrast: CorruptionFn = (x, s) => {
   return map(x, (v, i) => (v - mean[i % x.c]) * c + mean[i % x.c]);
 };
 
+// a module-local alias: calls through the import binding cost a property lookup each in hot loops
+const bIndex = borderIndex;
+
 function bilinear(x: Img, fy: number, fx: number, ch: number, mode: 'mirror' | 'reflect'): number {
   const y0 = Math.floor(fy);
   const x0 = Math.floor(fx);
   const ty = fy - y0;
   const tx = fx - x0;
-  const ya = borderIndex(y0, x.h, mode) * x.w;
-  const yb = borderIndex(y0 + 1, x.h, mode) * x.w;
-  const xa = borderIndex(x0, x.w, mode);
-  const xb = borderIndex(x0 + 1, x.w, mode);
+  const ya = bIndex(y0, x.h, mode) * x.w;
+  const yb = bIndex(y0 + 1, x.h, mode) * x.w;
+  const xa = bIndex(x0, x.w, mode);
+  const xb = bIndex(x0 + 1, x.w, mode);
   const d = x.d;
   const c = x.c;
   return (1 - ty) * ((1 - tx) * d[(ya + xa) * c + ch] + tx * d[(ya + xb) * c + ch]) + ty * ((1 - tx) * d[(yb + xa) * c + ch] + tx * d[(yb + xb) * c + ch]);
@@ -438,6 +441,7 @@ const spatter: CorruptionFn = (x, s, rng, ctx) => {
   const out = blank(h, w, 3);
   if (mud === 0) {
     // water: emboss-like highlights along the edges of the liquid blobs (pale turquoise)
+    // NumPy's astype(uint8) wraps the rare values above 1 around; they are clamped to 255 here
     const lb = liquid.map((v) => Math.min(255, Math.floor(v * 255)));
     const edges = canny(lb, h, w, 50, 150);
     let dist = chamfer(Uint8Array.from(edges, (e) => 255 - e), h, w).map((v) => Math.min(v, 20));

@@ -95,7 +95,7 @@ export function corrupt<T extends ImageBatch>(images: T, name: string, severity:
   if (![1, 2, 3, 4, 5].includes(severity)) throw new Error(msg.oneOf('severity', [1, 2, 3, 4, 5], severity));
   const [n, h, w, c] = images.shape;
   if (c !== 1 && c !== 3) throw new Error(msg.shape('images', [null, null, null, 3], images.shape));
-  if (images.x.length !== n * h * w * c) throw new Error(`images: x has ${images.x.length} values, shape [${images.shape}] needs ${n * h * w * c}`);
+  if (images.x.length !== n * h * w * c) throw new Error(msg.shape('images.x (flat)', [n * h * w * c], [images.x.length]));
   const ctx: CorruptionContext = { scale: Math.min(h, w) / 32, frostDir: opts.frostDir };
   const d = h * w * c;
   const out = new Float32Array(images.x.length);
