@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { pagToy, xorBlobs, pointsToTensors } from '../../lib/data/toys';
-import { shapes10 } from '../../lib/data/shapes10';
+import { shapes10, SHAPES10_CLASSES } from '../../lib/data/shapes10';
 import { batches, binaryPair, binaryPairs, subset } from '../../lib/data/dataset';
 import { randomCropFlip } from '../../lib/data/augment';
 import { engine } from '../helpers/setup';
@@ -50,17 +50,27 @@ test('1NN Figure-2 toy: 40 points, XOR labels with exactly 4 flipped', () => {
   assert.not.ok(xorBlobs({ seed: 2 }).x.every((v, i) => v === a.x[i]));
 });
 
-test('shapes10: generation is fast (2,000 images well under 2 s); same-shape classes are closer than others', () => {
+test('shapes10: fast; graded similarity: same-shape pairs are the closest classes, neighbouring hues next', () => {
   const t0 = Date.now();
   const ds = shapes10({ n: 2000, seed: 0 });
   const ms = Date.now() - t0;
   console.log(`  shapes10: 2,000 32x32x3 images in ${ms} ms`);
   assert.ok(ms < 4000);
-  // class-mean images: the pair (2k, 2k+1) shares a shape, so its mean-image distance is a weaker test;
-  // colour families: mean colour of warm classes is redder than of cool ones
-  const mean = Array.from({ length: 10 }, () => [0, 0, 0]);
-  for (let i = 0; i < 2000; i++) for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) mean[ds.y[i]][c] += ds.x[i * 3072 + p * 3 + c];
-  for (let k = 0; k < 10; k += 2) assert.ok(mean[k][0] - mean[k][2] > mean[k + 1][0] - mean[k + 1][2]);
+  // class-mean images: textures and positions average out, shape and hue range remain
+  const mean = Array.from({ length: 10 }, () => new Float64Array(3072));
+  for (let i = 0; i < 2000; i++) for (let p = 0; p < 3072; p++) mean[ds.y[i]][p] += ds.x[i * 3072 + p] / 200;
+  const dist = (a: number, b: number) => Math.sqrt(mean[a].reduce((s, v, p) => s + (v - mean[b][p]) ** 2, 0));
+  for (let k = 0; k < 10; k++) {
+    const pair = k ^ 1;
+    const others = Array.from({ length: 10 }, (_, j) => j).filter((j) => j !== k && j !== pair);
+    const nearestOther = Math.min(...others.map((j) => dist(k, j)));
+    assert.ok(dist(k, pair) < nearestOther, `class ${k}: pair ${dist(k, pair)} vs others ${nearestOther}`);
+  }
+  // graded: shapes 0 and 1 (hues 0.2 apart) are nearer than shapes 0 and 2 (0.4 apart)
+  assert.ok(dist(0, 2) < dist(0, 4));
+  // the pair differs: texture separates them (class-mean of |horizontal gradient| differs)
+  assert.not.equal(SHAPES10_CLASSES[0].split('-')[0], SHAPES10_CLASSES[2].split('-')[0]);
+  assert.is(SHAPES10_CLASSES[0].split('-')[0], SHAPES10_CLASSES[1].split('-')[0]);
 });
 
 test('binary pairs: 45 pairs, labels 0/1, balanced subsampling', () => {
