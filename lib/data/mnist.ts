@@ -76,9 +76,10 @@ export function mnist(opts: { dir?: string; split?: 'train' | 'test'; trainFract
  * Downloads the official MNIST files into `<dir>/mnist` (skipping files already present with the right
  * MD5), verifies each MD5 and stores it atomically (temporary file, then rename), so an interrupted or
  * corrupted download never leaves a file under the final name.
+ * @param opts.urls mirrors to try in order (default {@link MNIST_URLS}); `opts.train` adds the training files.
  * @returns the paths written or verified.
  */
-export async function downloadMnist(dir: string, opts: { train?: boolean; log?: (line: string) => void } = {}): Promise<string[]> {
+export async function downloadMnist(dir: string, opts: { train?: boolean; urls?: readonly string[]; log?: (line: string) => void } = {}): Promise<string[]> {
   const log = opts.log ?? (() => undefined);
   const out = path.join(dir, 'mnist');
   fs.mkdirSync(out, { recursive: true });
@@ -93,7 +94,7 @@ export async function downloadMnist(dir: string, opts: { train?: boolean; log?: 
     }
     const errors: string[] = [];
     let bytes: Buffer | undefined;
-    for (const base of MNIST_URLS) {
+    for (const base of opts.urls ?? MNIST_URLS) {
       try {
         const res = await fetch(base + file);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);

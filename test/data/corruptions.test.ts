@@ -112,6 +112,29 @@ test('gaussian_blur and defocus_blur on one bright pixel (hand-derived kernels)'
   assertClose(k.k[6 * 17 + 8], 0, 1e-6);
 });
 
+test('scale rule: blur sigma scales with min(h, w) / 32 (hand-derived)', () => {
+  // 64x64: gaussian_blur 1 has sigma 0.4 * 2 = 0.8, radius int(3.2 + 0.5) = 3, w_k ~ exp(-k^2 / 1.28):
+  //   (1, 0.45841, 0.04416, 0.00088) / 2.00689 -> w0 = 0.49828, w1 = 0.22842; centre w0^2 255 = 63.4 -> 63, side 29.0 -> 29
+  const big = image(64, 64, 3, [[20, 20, [255, 255, 255]]]);
+  const g = corrupt(big, 'gaussian_blur', 1).x;
+  assert.equal([byte(g[(20 * 64 + 20) * 3]), byte(g[(20 * 64 + 21) * 3])], [63, 29]);
+  // 28x28 grey: sigma 0.35, radius int(1.4 + 0.5) = 1, e = exp(-1 / 0.245) = 0.016878, w0 = 1 / (1 + 2e) = 0.96735:
+  //   centre 0.93577 * 255 = 238.6 -> 238, side w0 e w0... = 0.015794 * 255 = 4.03 -> 4
+  const grey = image(28, 28, 1, [[10, 10, [255]]]);
+  const q = corrupt(grey, 'gaussian_blur', 1).x;
+  assert.equal([byte(q[10 * 28 + 10]), byte(q[10 * 28 + 11])], [238, 4]);
+});
+
+test('normalised kernels and pure geometry: a constant image stays constant', () => {
+  const flat = image(32, 32, 3, [], 100);
+  for (const name of ['zoom_blur', 'motion_blur', 'glass_blur', 'defocus_blur', 'gaussian_blur', 'elastic_transform', 'pixelate'])
+    for (const s of [1, 5]) {
+      const out = corrupt(flat, name, s, 2).x;
+      // blurs sum weights to 1 (up to float error, which truncation may turn into 99)
+      assert.ok(out.every((v) => byte(v) === 100 || byte(v) === 99), `${name} ${s}: ${Array.from(new Set(Array.from(out, byte)))}`);
+    }
+});
+
 test('pixelate follows PIL BOX resizing (hand-derived)', () => {
   // severity 5: 32 -> int(32 * 0.65) = 20 -> 32. Columns hold bytes 8 * col, rows equal.
   // Down (scale 1.6): output o averages the inputs whose centres lie in ((o + 0.5) 1.6 - 0.8, (o + 0.5) 1.6 + 0.8]:

@@ -7,7 +7,7 @@ import * as jpeg from 'jpeg-js';
 import { cifar10, stl10, cifar10c, imageFolder, readCifarBatch } from '../../lib/data/loaders';
 import { parseNpy, readNpy, encodeNpy } from '../../lib/data/npy';
 import { encodePng } from '../../lib/data/image';
-import { mnist, hasMnist } from '../../lib/data/mnist';
+import { mnist, hasMnist, downloadMnist, MNIST_FILES } from '../../lib/data/mnist';
 import { engine } from '../helpers/setup';
 
 test.before(engine);
@@ -130,6 +130,26 @@ test('MNIST experiment split: stratified 80/20 of the 10,000 test images, determ
   assert.ok(te.x.every((v, i) => v === te2.x[i]));
   const te3 = mnist({ split: 'test', seed: 1 });
   assert.not.ok(te.x.every((v, i) => v === te3.x[i]));
+});
+
+test('MNIST download: unreachable mirrors give a clear message and leave no file; present files are verified', async () => {
+  const d = mk('dl');
+  let err = '';
+  try {
+    await downloadMnist(d, { urls: ['http://127.0.0.1:9/'] });
+  } catch (e) {
+    err = (e as Error).message;
+  }
+  assert.match(err, /download of t10k-images-idx3-ubyte\.gz failed: http:\/\/127\.0\.0\.1:9\/t10k-images-idx3-ubyte\.gz: .*are you offline\? put the file in/);
+  assert.equal(fs.readdirSync(path.join(d, 'mnist')), []);
+  if (!hasMnist()) {
+    console.log('  (skipped the present-file check: ROBUSTLAB_DATA/mnist not present)');
+    return;
+  }
+  for (const { file } of Object.values(MNIST_FILES)) fs.copyFileSync(path.join(process.env.ROBUSTLAB_DATA!, 'mnist', file), path.join(d, 'mnist', file));
+  const lines: string[] = [];
+  await downloadMnist(d, { urls: ['http://127.0.0.1:9/'], log: (l) => lines.push(l) });
+  assert.is(lines.filter((l) => /present, MD5 ok/.test(l)).length, 2);
 });
 
 test.run();
