@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as os from 'node:os';
 import { corrupt, CORRUPTIONS, corruptedSets, corruptionArrays, clearFrostCache, diskKernel, type ImageBatch } from '../../lib/data/corruptions/index';
-import { corruptionGrid, intensityHistogram } from '../../lib/data/figures';
+import { corruptionGrid, intensityHistogram, cleanVsCorruptedHistogram } from '../../lib/data/figures';
 import { shapes10 } from '../../lib/data/shapes10';
 import { engine, assertClose } from '../helpers/setup';
 
@@ -220,6 +220,15 @@ test('whole -C generation: generator order, CIFAR-10-C layout, grid and histogra
   assert.equal(grid.cells[0], { corruption: 'clean', family: 'clean', severity: 0, row: 0, col: 0 });
   assert.equal(grid.cells[7], { corruption: 'fog', family: 'weather', severity: 2, row: 2, col: 1 });
   assert.ok(grid.images.x.subarray(0, 192).every((v, i) => v === ds.x[192 + i]));
+  const full = corruptionGrid(ds, 0);
+  assert.equal(full.images.shape, [96, 8, 8, 3]);
+  assert.equal(full.cells.filter((c) => c.family === 'extra').length, 20);
+  // contrast 5 (c = 0.15) pulls values to the channel means: the outer bins empty out
+  const hc = cleanVsCorruptedHistogram(ds, ['contrast'], { severity: 5, bins: 4 });
+  const count = (set: string, bin: number) => hc.find((r) => r.set === set && r.bin === bin)!.count;
+  assert.is(hc.filter((r) => r.set === 'clean').reduce((a, r) => a + r.count, 0), ds.x.length);
+  assert.ok(count('contrast-5', 0.875) < count('clean', 0.875) || count('clean', 0.875) === 0);
+  assert.ok(count('contrast-5', 0.125) < count('clean', 0.125));
   const hist = intensityHistogram([{ set: 'a', x: [0, 0.1, 0.6, 1] }], 2);
   assert.equal(hist, [{ bin: 0.25, count: 2, set: 'a' }, { bin: 0.75, count: 2, set: 'a' }]);
 });
