@@ -82,11 +82,10 @@ const glassBlur: CorruptionFn = (x, s, rng, ctx) => {
         const dy = -delta + rng.int(2 * delta);
         const p = (y * w + xx) * c;
         const q = ((y + dy) * w + xx + dx) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const t = u.d[p + ch];
-          u.d[p + ch] = u.d[q + ch];
-          u.d[q + ch] = t;
-        }
+        // The original's "swap" `x[h, w], x[h', w'] = x[h', w'], x[h, w]` acts on NumPy views of RGB pixels,
+        // so the second assignment writes back the already-overwritten value: pixel (h, w) takes the colour
+        // of (h', w') and (h', w') keeps its own. CIFAR-10-C has that copy, so it is reproduced here.
+        for (let ch = 0; ch < c; ch++) u.d[p + ch] = u.d[q + ch];
       }
   return gaussianFilter(map(u, (v) => v / 255), sigma);
 };
@@ -385,29 +384,33 @@ function canny(img: Float64Array, h: number, w: number, low: number, high: numbe
 
 /** cv2.distanceTransform(DIST_L2, 5): the 5x5 chamfer distance to the nearest zero pixel (a=1, b=1.4, c=2.1969). */
 function chamfer(src: Uint8Array, h: number, w: number): Float64Array {
+  // a 2-pixel border of +infinity removes the bounds checks from the two passes
+  const W = w + 4;
   const INF = 1e9;
-  const d = Float64Array.from(src, (v) => (v === 0 ? 0 : INF));
+  const d = new Float64Array((h + 4) * W).fill(INF);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d[(y + 2) * W + x + 2] = src[y * w + x] === 0 ? 0 : INF;
   const a = 1;
   const b = 1.4;
   const c = 2.1969;
-  const fwd: [number, number, number][] = [[-1, 0, a], [0, -1, a], [-1, -1, b], [-1, 1, b], [-1, -2, c], [-1, 2, c], [-2, -1, c], [-2, 1, c]];
-  const pass = (offs: [number, number, number][], ys: number[], xs: number[]) => {
-    for (const y of ys)
-      for (const x of xs) {
-        let v = d[y * w + x];
-        for (const [dy, dx, wt] of offs) {
-          const yy = y + dy;
-          const xx = x + dx;
-          if (yy >= 0 && yy < h && xx >= 0 && xx < w) v = Math.min(v, d[yy * w + xx] + wt);
-        }
-        d[y * w + x] = v;
-      }
-  };
-  const ys = Array.from({ length: h }, (_, i) => i);
-  const xs = Array.from({ length: w }, (_, i) => i);
-  pass(fwd, ys, xs);
-  pass(fwd.map(([dy, dx, wt]) => [-dy, -dx, wt] as [number, number, number]), [...ys].reverse(), [...xs].reverse());
-  return d;
+  const offs = [-W, -1, -W - 1, -W + 1, -W - 2, -W + 2, -2 * W - 1, -2 * W + 1];
+  const wts = [a, a, b, b, c, c, c, c];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const p = (y + 2) * W + x + 2;
+      let v = d[p];
+      for (let k = 0; k < 8; k++) v = Math.min(v, d[p + offs[k]] + wts[k]);
+      d[p] = v;
+    }
+  for (let y = h - 1; y >= 0; y--)
+    for (let x = w - 1; x >= 0; x--) {
+      const p = (y + 2) * W + x + 2;
+      let v = d[p];
+      for (let k = 0; k < 8; k++) v = Math.min(v, d[p - offs[k]] + wts[k]);
+      d[p] = v;
+    }
+  const out = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = d[(y + 2) * W + x + 2];
+  return out;
 }
 
 /** cv2.blur 3x3 (mean, reflect-101). */
