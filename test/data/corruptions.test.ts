@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import { corrupt, CORRUPTIONS, corruptedSets, corruptionArrays, clearFrostCache, diskKernel, type ImageBatch } from '../../lib/data/corruptions/index';
 import { corruptionGrid, intensityHistogram, cleanVsCorruptedHistogram } from '../../lib/data/figures';
 import { shapes10 } from '../../lib/data/shapes10';
+import { cvResizeLinear, poisson, type Img } from '../../lib/data/corruptions/image';
+import { Rng } from '../../lib/engine/seed';
 import { engine, assertClose } from '../helpers/setup';
 
 test.before(engine);
@@ -183,6 +185,23 @@ test('fog on a constant image: the plasma spans [0, 1], so bytes span exactly [9
   assert.ok(Math.max(...out) >= 127 && Math.max(...out) <= 128);
   // a black image stays black: max(x) = 0 multiplies everything
   assert.ok(corrupt(image(32, 32, 3), 'fog', 5, 3).x.every((v) => v === 0));
+});
+
+test('helpers: cv2 linear resize by 0.2 samples pixel 5i + 2; Poisson sampler mean and variance', () => {
+  // cv2 INTER_LINEAR maps dst x to src (x + 0.5) / 0.2 - 0.5 = 5x + 2: an integer, so no interpolation
+  const src: Img = { h: 20, w: 30, c: 1, d: Float64Array.from({ length: 600 }, (_, i) => (i * 13) % 97) };
+  const small = cvResizeLinear(src, 4, 6);
+  for (let y = 0; y < 4; y++) for (let x = 0; x < 6; x++) assert.is(small.d[y * 6 + x], src.d[(5 * y + 2) * 30 + 5 * x + 2]);
+  // multiplication method below 10, PTRS above: mean and variance both lam (20,000 draws: within 4 s.e.)
+  const rng = new Rng(11);
+  for (const lam of [0.5, 5, 25, 300]) {
+    const k = Array.from({ length: 20000 }, () => poisson(lam, rng));
+    const m = k.reduce((a, b) => a + b, 0) / k.length;
+    const v = k.reduce((a, b) => a + (b - m) ** 2, 0) / k.length;
+    assertClose(m, lam, 4 * Math.sqrt(lam / 20000), 0, `mean at ${lam}`);
+    assertClose(v, lam, 4 * lam * Math.sqrt(2 / 20000) + 0.02, 0, `variance at ${lam}`);
+    assert.ok(k.every((x) => Number.isInteger(x) && x >= 0));
+  }
 });
 
 test('frost blends a*x + b*frost: bounded by b on black, 1 on white at severity 1', () => {
