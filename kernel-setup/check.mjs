@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run kernel:check`: compiles lib, registers the kernel, executes kernel-setup/smoke.ipynb through it and
-// validates the saved outputs: a Vega-Lite JSON object, a non-empty SVG, a table, and no error output.
+// validates the saved outputs: a Vega-Lite JSON object, a non-empty SVG, a table, a PNG, and no error output.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -30,6 +30,8 @@ export function check({ build = true, install = false } = {}) {
   const svg = vl && [].concat(vl['image/svg+xml']).join('');
   if (!svg || !svg.includes('<svg') || svg.length < 500) problems.push('no non-empty SVG rendering');
   if (!datas.some((d) => d['text/html'] && [].concat(d['text/html']).join('').includes('<table'))) problems.push('no HTML table');
+  const png = datas.find((d) => d['image/png']);
+  if (!png || !Buffer.from([].concat(png['image/png']).join(''), 'base64').subarray(1, 4).equals(Buffer.from('PNG'))) problems.push('no PNG image grid');
   const errors = outputs.filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /Error/.test([].concat(o.text).join(''))));
   if (errors.length) problems.push(`error output: ${JSON.stringify(errors[0]).slice(0, 500)}`);
   return { ok: problems.length === 0, problems, outputs, executed: out };
@@ -37,6 +39,6 @@ export function check({ build = true, install = false } = {}) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = check({ install: true });
-  console.log(r.ok ? 'kernel:check ok: Vega-Lite object, SVG, table, no errors' : `kernel:check FAILED:\n- ${r.problems.join('\n- ')}`);
+  console.log(r.ok ? 'kernel:check ok: Vega-Lite object, SVG, table, PNG, no errors' : `kernel:check FAILED:\n- ${r.problems.join('\n- ')}`);
   process.exit(r.ok ? 0 : 1);
 }
