@@ -102,7 +102,11 @@ const REDUCE: Record<string, [number, string]> = {
   Sum: [0, 'axis'], Mean: [1, 'axis'], Max: [2, 'reductionIndices'], Min: [3, 'axis'], Prod: [4, 'axis'], Any: [5, 'axis'], All: [6, 'axis'],
 };
 for (const [k, [kind, attr]] of Object.entries(REDUCE)) {
-  native.set(k, ({ x }, a, b) => b.run1('Reduce', [x], [kind, a.keepDims ? 1 : 0, ...axes(a[attr], x.shape)]));
+  native.set(k, ({ x }, a, b) => {
+    // ATen's mean refuses integer and bool inputs; TF.js averages them as floats (the cpu kernel does it).
+    if (k === 'Mean' && x.dtype !== 'float32') return null;
+    return b.run1('Reduce', [x], [kind, a.keepDims ? 1 : 0, ...axes(a[attr], x.shape)]);
+  });
 }
 native.set('ArgMax', ({ x }, a, b) => b.run1('ArgMax', [x], [axes(a.axis, x.shape)[0]]));
 native.set('ArgMin', ({ x }, a, b) => b.run1('ArgMin', [x], [axes(a.axis, x.shape)[0]]));
