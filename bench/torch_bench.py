@@ -1,7 +1,8 @@
 """PyTorch CPU side of `npm run bench`: the same models, batch and threads as the TF.js side.
 
-Reads one JSON object from argv[1]: {"model": "smallCnn"|"resnet18", "batch": int, "threads": int,
-"reps": int, "ops": [...]} and prints one JSON object of median milliseconds per op.
+Reads one JSON object from argv[1]: {"model": "smallCnn"|"resnet18", "batches": {op: int}, "threads": int,
+"reps": int, "ops": [...]} and prints one JSON object of median milliseconds per op (one warm-up run first;
+PGD-10 warms up with one step, as the TF.js side does).
 """
 import json
 import sys
@@ -60,8 +61,8 @@ class ResNet18(nn.Module):
         return self.fc(h.mean((2, 3)))
 
 
-def median_ms(f, reps):
-    f()  # warm-up
+def median_ms(warm_up, f, reps):
+    warm_up()
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -76,24 +77,26 @@ def main():
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
     model = SmallCnn() if cfg["model"] == "smallCnn" else ResNet18()
-    x = torch.rand(cfg["batch"], 3, 32, 32).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (cfg["batch"],))
+    model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=2e-4)
     eps, alpha = 8 / 255, 2 / 255
-    out = {}
 
-    def forward():
+    def data(n):
+        x = torch.rand(n, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+        return x, torch.randint(0, 10, (n,))
+
+    def forward(x, y):
         model.eval()
         with torch.no_grad():
             model(x)
 
-    def train_step():
+    def train_step(x, y):
         model.train()
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    def pgd(steps):
+    def pgd(x, y, steps):
         model.eval()
         xa = (x + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)
         for _ in range(steps):
@@ -103,9 +106,15 @@ def main():
             xa = torch.min(torch.max(xa.detach() + alpha * g.sign(), x - eps), x + eps).clamp(0, 1)
         return xa
 
-    ops = {"forward": forward, "trainStep": train_step, "pgd10": lambda: pgd(10)}
+    out = {}
     for op in cfg["ops"]:
-        out[op] = median_ms(ops[op], cfg["reps"])
+        x, y = data(cfg["batches"][op])
+        if op == "forward":
+            out[op] = median_ms(lambda: forward(x, y), lambda: forward(x, y), cfg["reps"])
+        elif op == "trainStep":
+            out[op] = median_ms(lambda: train_step(x, y), lambda: train_step(x, y), cfg["reps"])
+        elif op == "pgd10":
+            out[op] = median_ms(lambda: pgd(x, y, 1), lambda: pgd(x, y, 10), cfg["reps"])
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "ms": out}))
 
 
