@@ -447,7 +447,7 @@ const spatter: CorruptionFn = (x, s, rng, ctx) => {
     // NumPy's astype(uint8) wraps the rare values above 1 around; they are clamped to 255 here
     const lb = liquid.map((v) => Math.min(255, Math.floor(v * 255)));
     const edges = canny(lb, h, w, 50, 150);
-    let dist = chamfer(Uint8Array.from(edges, (e) => 255 - e), h, w).map((v) => Math.min(v, 20));
+    let dist: Float64Array = chamfer(Uint8Array.from(edges, (e) => 255 - e), h, w).map((v) => Math.min(v, 20));
     dist = box3(dist, h, w).map((v) => Math.floor(v));
     dist = equalizeHist(dist);
     const ker = new Float64Array([-2, -1, 0, -1, 1, 1, 0, 1, 2]);
