@@ -76,8 +76,13 @@ export { confusionMatrix, classWiseError, corruptionError, similarityRanks, pert
 export type { ClassWiseErrorRecord, CorruptionErrors, CorruptionRecord, SimilarityRankRecord, PerturbationNormRecord } from './metrics/classWise';
 
 // data
-export { subset, stratifiedSplit, balancedSubset, toTensors, readIdx, mnistTestSet, hasMnist, dataDir, MNIST_FILES, shapes10, SHAPES10_CLASSES } from './data/index';
-export type { Dataset, IdxArray } from './data/index';
+export {
+  subset, stratifiedSplit, balancedSubset, toTensors, batches, classIndices, binaryPair, binaryPairs, readIdx, mnistTestSet, mnist, hasMnist, dataDir,
+  downloadMnist, MNIST_FILES, shapes10, SHAPES10_CLASSES, pagToy, xorBlobs, pointsToTensors, randomCropFlip, augmentDataset, readNpy, encodeNpy,
+  decodeImage, readImage, encodePng, cifar10, stl10, cifar10c, imageFolder, corrupt, corruptedSets, corruptionArrays, CORRUPTIONS,
+  corruptionGrid, intensityHistogram, cleanVsCorruptedHistogram,
+} from './data/index';
+export type { Dataset, IdxArray, PointSet, NpyArray, RgbImage, CorruptionFamily, ImageBatch, CorruptOptions, GridCell, HistogramRow } from './data/index';
 
 // notebook display and plots
 export { show, table, markdown, plotBundle, tableBundle, renderSvg, inNotebook } from './notebook/display';
