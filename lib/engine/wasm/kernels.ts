@@ -69,6 +69,10 @@ function makeConv2DBackpropInput(original: tf.KernelFunc) {
     const [, oh, ow, co] = dy.shape;
     const sh = info.strideHeight;
     const sw = info.strideWidth;
+    if (sh > 1 || sw > 1) {
+      const out = polyphaseInputGrad(dy, filter, attrs.inputShape, sh, sw, top, left, backend as WasmBackend);
+      if (out) return out;
+    }
     return scoped(backend, (keep) => {
       let d = dy;
       if (sh > 1 || sw > 1) {
@@ -87,6 +91,78 @@ function makeConv2DBackpropInput(original: tf.KernelFunc) {
       return out;
     });
   };
+}
+
+/** Taps of one stride phase along one axis: i = j*s + rho (j < taps); the conv pads `front` before dy. */
+function phase(k: number, s: number, pad: number, phi: number): { rho: number; taps: number; front: number } {
+  const c = phi + pad;
+  const rho = c % s;
+  const taps = Math.max(0, Math.ceil((k - rho) / s));
+  return { rho, taps, front: taps - 1 - Math.floor(c / s) };
+}
+
+/**
+ * dx of a strided convolution by stride phases: the input rows u = m*s + phi only meet the filter taps
+ * i = j*s + rho, so each of the s_h*s_w phases is a stride-1 forward convolution of dy with a sub-filter, and
+ * the phases interleave into dx. Same work as the forward convolution, where zero-dilating dy costs s_h*s_w
+ * times more. For y[p] = sum_i x[p*s + i - pad] W[i]: dx[m*s + phi] = sum_j dy[m + q - j] W[j*s + rho], with
+ * phi + pad = q*s + rho. Returns undefined where a phase would need negative padding (the caller falls back).
+ */
+function polyphaseInputGrad(dy: Info, filter: Info, inputShape: number[], sh: number, sw: number, top: number, left: number, backend: WasmBackend): Info | undefined {
+  const [kh, kw] = filter.shape;
+  const [n, h, w, ci] = inputShape;
+  const [, oh, ow] = dy.shape;
+  const mh = Math.ceil(h / sh);
+  const mw = Math.ceil(w / sw);
+  const rows = Array.from({ length: sh }, (_, p) => phase(kh, sh, top, p));
+  const cols = Array.from({ length: sw }, (_, p) => phase(kw, sw, left, p));
+  if (rows.some((r) => r.taps > 0 && r.front < 0) || cols.some((c) => c.taps > 0 && c.front < 0)) return undefined;
+  const made: Info[] = [];
+  const keep = (t: Info) => (made.push(t), t);
+  try {
+    const flipped = keep(call('Reverse', { x: filter }, { dims: [0, 1] }, backend));
+    const wT = keep(call('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }, backend)); // [KH, KW, Co, Ci], flipped
+    const phases: { ph: number; pw: number; y?: Info }[] = [];
+    for (let ph = 0; ph < sh; ph++)
+      for (let pw = 0; pw < sw; pw++) {
+        const r = rows[ph];
+        const c = cols[pw];
+        if (r.taps === 0 || c.taps === 0) {
+          phases.push({ ph, pw });
+          continue;
+        }
+        // In the flipped filter, tap j*s + rho sits at k-1-(j*s + rho): a strided slice, already reversed.
+        const sub = keep(
+          call('StridedSlice', { x: wT }, { begin: [kh - 1 - r.rho - (r.taps - 1) * sh, kw - 1 - c.rho - (c.taps - 1) * sw, 0, 0], end: [kh - r.rho, kw - c.rho, wT.shape[2], ci], strides: [sh, sw, 1, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 }, backend),
+        );
+        const bottom = Math.max(0, mh - oh - r.front + r.taps - 1);
+        const right = Math.max(0, mw - ow - c.front + c.taps - 1);
+        phases.push({ ph, pw, y: keep(call('Conv2D', { x: dy, filter: sub }, { strides: [1, 1], pad: [[0, 0], [r.front, bottom], [c.front, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] }, backend)) });
+      }
+    const out = backend.makeOutput([n, h, w, ci], 'float32');
+    // Views only now: any allocation above may have grown (and detached) the heap.
+    const dx = backend.typedArrayFromHeap(out);
+    for (const { ph, pw, y } of phases) {
+      const src = y ? backend.typedArrayFromHeap(y) : undefined;
+      const [, srcH, srcW] = y ? y.shape : [0, 0, 0];
+      const hRows = Math.ceil((h - ph) / sh);
+      const wCols = Math.ceil((w - pw) / sw);
+      for (let b = 0; b < n; b++)
+        for (let m = 0; m < hRows; m++) {
+          const u = m * sh + ph;
+          for (let l = 0; l < wCols; l++) {
+            const d = ((b * h + u) * w + l * sw + pw) * ci;
+            if (src) {
+              const o = ((b * srcH + m) * srcW + l) * ci;
+              dx.set(src.subarray(o, o + ci), d);
+            } else dx.fill(0, d, d + ci);
+          }
+        }
+    }
+    return out;
+  } finally {
+    for (const t of made) backend.disposeData(t.dataId);
+  }
 }
 
 /** Materialises transposed operands so that the XNNPACK product runs instead of the slow transposed loop. */
