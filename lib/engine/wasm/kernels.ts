@@ -237,6 +237,10 @@ export function maxPoolGradHeap(args: { inputs: tf.NamedTensorInfoMap; backend: 
   dx.fill(0);
   const x = backend.typedArrayFromHeap(input);
   const g = backend.typedArrayFromHeap(dy);
+  if (fh === sh && fw === sw && top === 0 && left === 0 && oh * sh <= h && ow * sw <= w) {
+    tiledMaxPoolGrad(x, g, dx, n, h, w, c, oh, ow, fh, fw);
+    return out;
+  }
   // Channels innermost: every read and write runs over contiguous memory.
   const best = new Float32Array(c);
   const at = new Int32Array(c);
@@ -270,6 +274,36 @@ export function maxPoolGradHeap(args: { inputs: tf.NamedTensorInfoMap; backend: 
     }
   }
   return out;
+}
+
+/**
+ * MaxPoolGrad for windows that tile the input (filter == stride, no padding; the usual 2x2/2): no window
+ * overlaps another or the border, so each window is read once, channel by channel, and only its first
+ * arg-max is written. `dx` must be zero on entry.
+ */
+function tiledMaxPoolGrad(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number): void {
+  const rowStride = w * c;
+  for (let b = 0; b < n; b++)
+    for (let r = 0; r < oh; r++)
+      for (let q = 0; q < ow; q++) {
+        const base = ((b * h + r * fh) * w + q * fw) * c;
+        const gOff = ((b * oh + r) * ow + q) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let at = base + ch;
+          let best = x[at];
+          for (let i = 0; i < fh; i++)
+            for (let j = 0; j < fw; j++) {
+              const k = base + i * rowStride + j * c + ch;
+              const v = x[k];
+              // Strictly greater keeps the first arg-max (cpu's tie rule); a NaN start yields to any number.
+              if (v > best || (best !== best && v === v)) {
+                best = v;
+                at = k;
+              }
+            }
+          dx[at] += g[gOff + ch];
+        }
+      }
 }
 
 /**
