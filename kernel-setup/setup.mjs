@@ -12,7 +12,8 @@ export const KERNEL_NAME = 'robustlab-tslab';
 
 /** The first Python that can execute notebooks (nbclient + jupyter_client), or undefined. */
 export function findPython() {
-  for (const py of [process.env.ROBUSTLAB_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
+  // ROBUSTLAB_PYTHON, when set, is the only candidate: a user who names a Python means that one.
+  for (const py of process.env.ROBUSTLAB_PYTHON ? [process.env.ROBUSTLAB_PYTHON] : ['/usr/bin/python3', 'python3']) {
     const r = spawnSync(py, ['-c', 'import nbclient, nbconvert, jupyter_client, jupyter_core.paths as p; print(p.jupyter_data_dir())'], { encoding: 'utf8' });
     if (r.status === 0) return { python: py, dataDir: r.stdout.trim() };
   }
@@ -28,7 +29,8 @@ const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'igno
  */
 export function ensureJupyter({ install = true, quiet = false } = {}) {
   let found = findPython();
-  if (found || !install) return found;
+  // A Python named in ROBUSTLAB_PYTHON that lacks Jupyter is the user's to fix; installing into another one would not help.
+  if (found || !install || process.env.ROBUSTLAB_PYTHON) return found;
   const log = (s) => quiet || console.log(s);
   if (process.getuid?.() === 0 && has('apt-get')) {
     log(`kernel-setup: installing ${DEBIAN.join(' ')} with apt-get`);
