@@ -100,7 +100,14 @@ for (const s of status) {
     html.push('<p>No results JSON was written.</p>');
     continue;
   }
+  if (rep.source) {
+    md.push(`Paper's numbers: ${rep.source}${rep.units ? ` (${rep.units})` : ''}.`, '');
+    html.push(`<p>Paper's numbers: ${esc(rep.source)}${rep.units ? ` (${esc(rep.units)})` : ''}.</p>`);
+  }
   if (res.claims?.length) {
+    const held = res.claims.filter((c) => c.holds).length;
+    md.push(`${held} of ${res.claims.length} claims hold at this run's scale (profile ${res.profile ?? profile}).`, '');
+    html.push(`<p>${held} of ${res.claims.length} claims hold at this run's scale (profile ${esc(res.profile ?? profile)}).</p>`);
     const rows = res.claims.map((c) => ({ claim: c.claim, verdict: c.holds ? 'holds' : 'does not hold', evidence: Object.entries(c.evidence).map(([k, v]) => `${k}: ${num(v)}`).join(', ') + (c.note ? ` (${c.note})` : '') }));
     md.push('### Claims', '', ...mdTable(rows), '');
     html.push(`<h3>Claims</h3>${htmlTable(rows).replace(/<td>holds<\/td>/g, '<td class="ok">holds</td>').replace(/<td>does not hold<\/td>/g, '<td class="no">does not hold</td>')}`);
@@ -110,9 +117,10 @@ for (const s of status) {
     const paper = rep.tables?.[t];
     const ours = res.tables?.[t];
     md.push(`### ${t}`, '');
+    if (typeof rep.notes?.[t] === 'string') md.push(`Paper's note: ${rep.notes[t]}`, '');
     if (Array.isArray(paper) && paper.length) md.push('Paper:', '', ...mdTable(paper), '');
     if (Array.isArray(ours) && ours.length) md.push('Ours:', '', ...mdTable(ours), '');
-    html.push(`<h3>${esc(t)}</h3>${side(Array.isArray(paper) && paper.length ? htmlTable(paper) : undefined, Array.isArray(ours) && ours.length ? htmlTable(ours) : undefined)}`);
+    html.push(`<h3>${esc(t)}</h3>${typeof rep.notes?.[t] === 'string' ? `<p>Paper's note: ${esc(rep.notes[t])}</p>` : ''}${side(Array.isArray(paper) && paper.length ? htmlTable(paper) : undefined, Array.isArray(ours) && ours.length ? htmlTable(ours) : undefined)}`);
   }
   const figNames = [...new Set([...Object.keys(rep.figures ?? {}), ...Object.keys(res.figures ?? {})])];
   for (const g of figNames) {

@@ -9,6 +9,7 @@ export { showImages, imageGridPng, imageGridBundle, amplify } from './images';
 export type { ImageRow, ImageGridOptions } from './images';
 export { progressBar } from './progress';
 export type { ProgressOptions } from './progress';
+export type { ProgressSink } from '../training/progress';
 export { profile, reported, Results } from './profile';
 export type { ProfileName, ClaimVerdict } from './profile';
 export * from '../plots/index';

@@ -50,6 +50,7 @@ test('the main job: a failing cell stops its notebook only, is shown, and makes 
   assert.ok(!fs.existsSync(path.join(out, 'b-fail.json')));
   const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
   assert.match(md, /\| a-ok \| ok \|/);
+  assert.match(md, /1 of 2 claims hold at this run's scale \(profile smoke\)/);
   assert.match(md, /\| b-fail \| FAILED \|/);
   assert.match(md, /\| b beats a \| holds \| b: 0\.75, a: 0\.25, difference: 0\.5/);
   assert.match(md, /\| a beats b \| does not hold \| .*\(it does not\)/);
