@@ -12,6 +12,27 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 
+class EchoingClient(NotebookClient):
+    """Echoes robustlab progress bars (display bundles tagged in their metadata) on the terminal, so a long
+    cell shows its progress here too: in place on a terminal, every 10 s into a log."""
+
+    last = 0.0
+    shown = False
+
+    def process_message(self, msg, cell, cell_index):
+        content = msg.get("content", {})
+        if msg.get("msg_type") in ("display_data", "update_display_data") and content.get("metadata", {}).get("robustlab", {}).get("progress"):
+            now = time.time()
+            tty = sys.stdout.isatty()
+            if now - self.last >= (0.5 if tty else 10.0):
+                self.last = now
+                text = "".join(content.get("data", {}).get("text/plain", ""))
+                sys.stdout.write(("\r    " if tty else "    ") + text + ("" if tty else "\n"))
+                sys.stdout.flush()
+                self.shown = tty
+        return super().process_message(msg, cell, cell_index)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("inp")
@@ -31,10 +52,13 @@ def main():
 
     def on_done(cell, cell_index, execute_reply):
         state["i"] += 1
+        if client.shown:
+            print(flush=True)
+            client.shown = False
         first = (cell.source.strip().splitlines() or [""])[0][:70]
         print(f"  cell {state['i']}/{len(code_cells)} {time.time() - state['t']:6.1f}s  {first}", flush=True)
 
-    client = NotebookClient(
+    client = EchoingClient(
         nb, timeout=a.timeout, kernel_name=a.kernel, resources={"metadata": {"path": a.cwd}} if a.cwd else {},
         on_cell_start=on_start, on_cell_executed=on_done,
     )

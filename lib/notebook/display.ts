@@ -30,10 +30,10 @@ export function inNotebook(): boolean {
 }
 
 /** Sends a bundle as display_data (or update_display_data for an existing display id). */
-export function sendBundle(data: Bundle, opts: { displayId?: string; update?: boolean } = {}): void {
+export function sendBundle(data: Bundle, opts: { displayId?: string; update?: boolean; metadata?: Record<string, unknown> } = {}): void {
   const w = writer();
   if (!w) return;
-  w({ data, metadata: {}, transient: opts.displayId ? { display_id: opts.displayId } : {} }, opts.update ?? false);
+  w({ data, metadata: opts.metadata ?? {}, transient: opts.displayId ? { display_id: opts.displayId } : {} }, opts.update ?? false);
 }
 
 /** A fresh display id, for outputs that update in place. */

@@ -50,7 +50,8 @@ export function progressBar(opts: ProgressOptions = {}): ProgressSink {
       const pct = ((100 * done) / total).toFixed(1);
       sendBundle(
         { 'text/plain': text, 'text/html': `<div style="font-family:monospace">${label} <progress value="${done}" max="${total}"></progress> ${pct}% ${text.split(']')[1] ?? ''}</div>` },
-        { displayId: id, update: sent },
+        // The metadata tag lets the headless runner echo the bar on its terminal.
+        { displayId: id, update: sent, metadata: { robustlab: { progress: true } } },
       );
       sent = true;
     }

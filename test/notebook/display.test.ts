@@ -11,13 +11,13 @@ import { showImages } from '../../lib/notebook/images';
 import { progressBar } from '../../lib/notebook/progress';
 import { groupedBars } from '../../lib/plots/index';
 
-type Sent = { data: Bundle; transient: { display_id?: string }; update: boolean };
+type Sent = { data: Bundle; metadata: Record<string, unknown>; transient: { display_id?: string }; update: boolean };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
 
 function capture(): Sent[] {
   const sent: Sent[] = [];
-  jupyter.lastWriteDisplayData = (m: { data: Bundle; transient: { display_id?: string } }, update: boolean) => sent.push({ ...m, update });
+  jupyter.lastWriteDisplayData = (m: { data: Bundle; metadata: Record<string, unknown>; transient: { display_id?: string } }, update: boolean) => sent.push({ ...m, update });
   return sent;
 }
 
@@ -43,6 +43,7 @@ test('show() sends one bundle: Vega-Lite as a JSON object, an SVG and text', asy
   assert.ok(String(d['image/svg+xml']).startsWith('<svg') && String(d['image/svg+xml']).includes('bars'));
   assert.is(d['text/plain'], '<bars>');
   assert.is(sent[0].update, false);
+  assert.equal(sent[0].metadata, {});
 });
 
 test('table() sends HTML with the values and a tab-separated text', async () => {
@@ -83,6 +84,8 @@ test('progressBar: the first event displays, the rest update that display in pla
   assert.match(last, /train \[#+\] 4\/4/);
   assert.match(last, /loss 0\.7/);
   assert.match(String(sent[0].data['text/html']), /<progress value="0" max="4">/);
+  // Tagged so the headless runner can echo it on its terminal; plots are not tagged.
+  assert.equal(sent[0].metadata, { robustlab: { progress: true } });
   // A second task on the same bar gets a new display.
   bar.start(2, 'eval');
   assert.is.not(sent[sent.length - 1].transient.display_id, id);
