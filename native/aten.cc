@@ -9,7 +9,9 @@
 #include <torch/version.h>
 #include <napi.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -167,7 +169,83 @@ at::Tensor reduceAxes(const at::Tensor& x, const Ints& axes, bool keep, int kind
   throw std::runtime_error("aten: bad reduction");
 }
 
-at::Tensor scalarLike(const at::Tensor& like, double v) { return at::scalar_tensor(v, like.options()); }
+// TF's step: 1 where x > 0, alpha elsewhere, NaN stays NaN. ReLU's gradient runs it on every activation, so
+// float data gets one fused pass instead of ATen's three (isnan, compare, where).
+at::Tensor stepKernel(const at::Tensor& x0, double alpha) {
+  if (x0.scalar_type() != at::kFloat || !x0.device().is_cpu()) {
+    at::Tensor one = at::scalar_tensor(1, x0.options()), a = at::scalar_tensor(alpha, x0.options());
+    return at::where(at::isnan(x0), x0, at::where(x0 > 0, one, a));
+  }
+  at::Tensor x = x0.contiguous();
+  at::Tensor out = at::empty_like(x);
+  const float* px = x.data_ptr<float>();
+  float* po = out.data_ptr<float>();
+  const float a = static_cast<float>(alpha);
+  at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      const float v = px[i];
+      po[i] = v > 0 ? 1.f : (v != v ? v : a);
+    }
+  });
+  return out;
+}
+
+// MaxPoolGrad on NHWC float data in one pass: each window's gradient goes to its first maximum (TF's rule),
+// where ATen would recompute the pooling with indices and then scatter in a second kernel.
+at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Pool& pool) {
+  at::Tensor x = x0.contiguous(), dy = dy0.contiguous();
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), oh = dy.size(1), ow = dy.size(2);
+  const int64_t fh = pool.fh, fw = pool.fw, sh = pool.sh, sw = pool.sw, top = pool.top, left = pool.left;
+  at::Tensor dx = at::zeros_like(x);
+  const float* px = x.data_ptr<float>();
+  const float* pdy = dy.data_ptr<float>();
+  float* pdx = dx.data_ptr<float>();
+  at::parallel_for(0, n, 1, [=](int64_t b0, int64_t b1) {
+    // Offsets within one image fit in 32 bits; keeping best and arg the same width lets the selects vectorise.
+    std::vector<float> best(c);
+    std::vector<int32_t> arg(c);
+    float* bp = best.data();
+    int32_t* ap = arg.data();
+    for (int64_t b = b0; b < b1; b++) {
+      const float* img = px + b * h * w * c;
+      float* dimg = pdx + b * h * w * c;
+      for (int64_t oy = 0; oy < oh; oy++) {
+        for (int64_t ox = 0; ox < ow; ox++) {
+          bool first = true;
+          for (int64_t ky = 0; ky < fh; ky++) {
+            const int64_t iy = oy * sh - top + ky;
+            if (iy < 0 || iy >= h) continue;
+            for (int64_t kx = 0; kx < fw; kx++) {
+              const int64_t ix = ox * sw - left + kx;
+              if (ix < 0 || ix >= w) continue;
+              const int32_t base = static_cast<int32_t>((iy * w + ix) * c);
+              const float* row = img + base;
+              if (first) {
+                for (int64_t ch = 0; ch < c; ch++) {
+                  bp[ch] = row[ch];
+                  ap[ch] = base + static_cast<int32_t>(ch);
+                }
+                first = false;
+                continue;
+              }
+              // Selects, not branches: which input wins is data-dependent and mispredicts half the time.
+              for (int64_t ch = 0; ch < c; ch++) {
+                const bool take = row[ch] > bp[ch];
+                bp[ch] = take ? row[ch] : bp[ch];
+                ap[ch] = take ? base + static_cast<int32_t>(ch) : ap[ch];
+              }
+            }
+          }
+          if (first) continue;
+          const float* g = pdy + ((b * oh + oy) * ow + ox) * c;
+          for (int64_t ch = 0; ch < c; ch++) dimg[ap[ch]] += g[ch];
+        }
+      }
+    }
+  });
+  return dx;
+}
+
 
 std::unordered_map<std::string, Kernel> buildKernels() {
   std::unordered_map<std::string, Kernel> k;
@@ -216,8 +294,7 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   UNARY("OnesLike", at::ones_like(x, at::MemoryFormat::Contiguous))
   UNARY("Identity", x)
   UNARY("LeakyRelu", at::leaky_relu(x, f[0]))
-  // TF's step: 1 where x > 0, alpha elsewhere, NaN stays NaN.
-  UNARY("Step", at::where(at::isnan(x), x, at::where(x > 0, scalarLike(x, 1), scalarLike(x, f[0]))))
+  UNARY("Step", stepKernel(x, f[0]))
   UNARY("ClipByValue", at::clamp(x, f[0], f[1]))
 #undef UNARY
 
@@ -416,6 +493,7 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   // MaxPoolGrad(dy, input, output): the arg-max positions are recomputed from the input.
   k["MaxPoolGrad"] = [](T in, I i, F) -> Tensors {
     Pool p = pool(i);
+    if (in[1].scalar_type() == at::kFloat && in[1].device().is_cpu()) return {maxPoolGradNhwc(in[0], in[1], p)};
     at::Tensor xin = maxPoolInput(in[1], p);
     auto r = at::max_pool2d_with_indices(xin, {p.fh, p.fw}, {p.sh, p.sw}, poolPad(p));
     at::Tensor gx = at::max_pool2d_with_indices_backward(nchw(in[0]), xin, {p.fh, p.fw}, {p.sh, p.sw}, poolPad(p), {1, 1},
