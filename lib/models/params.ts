@@ -21,7 +21,9 @@ export class ParamStore {
   /** Adds a variable holding `values` of `shape`. */
   add(name: string, shape: number[], values: Float32Array, trainable = true): tf.Variable {
     if (this.vars.has(name)) throw new Error(`ParamStore: duplicate parameter name '${name}'`);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), trainable, `${name}_${uid++}`);
+    const init = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(init, trainable, `${name}_${uid++}`);
+    init.dispose();
     this.vars.set(name, v);
     if (trainable) this.trainable.push(v);
     return v;
