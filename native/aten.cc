@@ -200,7 +200,10 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
   at::Tensor x = x0.contiguous(), dy = dy0.contiguous();
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), oh = dy.size(1), ow = dy.size(2);
   const int64_t fh = pool.fh, fw = pool.fw, sh = pool.sh, sw = pool.sw, top = pool.top, left = pool.left;
-  at::Tensor dx = at::zeros_like(x);
+  // Non-overlapping windows that tile the input (pooling 2x2 stride 2 on even sizes, the common case) write
+  // every input position once, so dx needs no zero-filling pass first.
+  const bool tiles = fh == sh && fw == sw && top == 0 && left == 0 && oh * sh == h && ow * sw == w;
+  at::Tensor dx = tiles ? at::empty_like(x) : at::zeros_like(x);
   const float* px = x.data_ptr<float>();
   const float* pdy = dy.data_ptr<float>();
   float* pdx = dx.data_ptr<float>();
@@ -242,7 +245,17 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
           }
           if (first) continue;
           const float* g = pdy + ((b * oh + oy) * ow + ox) * c;
-          for (int64_t ch = 0; ch < c; ch++) dimg[ap[ch]] += g[ch];
+          if (tiles) {
+            for (int64_t ky = 0; ky < fh; ky++) {
+              for (int64_t kx = 0; kx < fw; kx++) {
+                const int32_t base = static_cast<int32_t>(((oy * sh + ky) * w + ox * sw + kx) * c);
+                float* out = dimg + base;
+                for (int64_t ch = 0; ch < c; ch++) out[ch] = ap[ch] == base + static_cast<int32_t>(ch) ? g[ch] : 0.f;
+              }
+            }
+          } else {
+            for (int64_t ch = 0; ch < c; ch++) dimg[ap[ch]] += g[ch];
+          }
         }
       }
     }
