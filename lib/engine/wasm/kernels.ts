@@ -1,8 +1,9 @@
 /**
  * Fast wasm kernels built from other wasm kernels. The wasm backend has no Conv2DBackpropFilter, and its
  * input gradient and transposed matrix products run slow generic loops, while its forward convolution and
- * plain matrix product run XNNPACK. So each gradient is rewritten as a forward convolution or a plain
- * product on transposed, flipped or zero-dilated operands.
+ * plain matrix product run XNNPACK. So each gradient is rewritten as forward convolutions or a plain product
+ * on transposed, flipped or sliced operands (strided input gradients by stride phases), and the pooling
+ * gradient and leading-axis sums run as single passes over the wasm heap.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -80,8 +81,7 @@ function makeConv2DBackpropInput(original: tf.KernelFunc) {
         const p = keep(call('PadV2', { x: r }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }, backend));
         d = keep(call('Reshape', { x: p }, { shape: [n, oh * sh, ow * sw, co] }, backend));
       }
-      const flipped = keep(call('Reverse', { x: filter }, { dims: [0, 1] }, backend));
-      const wT = keep(call('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }, backend)); // [KH, KW, Co, Ci]
+      const wT = keep(flipTransposeFilter(filter, backend as WasmBackend)); // [KH, KW, Co, Ci], flipped
       const pt = kh - 1 - top;
       const pl = kw - 1 - left;
       const pb = Math.max(0, h - d.shape[1] - pt + kh - 1);
@@ -91,6 +91,27 @@ function makeConv2DBackpropInput(original: tf.KernelFunc) {
       return out;
     });
   };
+}
+
+/**
+ * The filter flipped in space with its channel axes swapped, [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: wasm's
+ * Transpose, then the spatial flip as block copies. wasm's Reverse runs a generic per-element loop that takes
+ * about 110 ms on a 3x3x512x512 filter (once per layer and gradient, whatever the batch).
+ */
+function flipTransposeFilter(filter: Info, backend: WasmBackend): Info {
+  const [kh, kw, ci, co] = filter.shape;
+  const t = call('Transpose', { x: filter }, { perm: [0, 1, 3, 2] }, backend);
+  const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const src = backend.typedArrayFromHeap(t);
+  const dst = backend.typedArrayFromHeap(out);
+  const block = ci * co;
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const from = ((kh - 1 - i) * kw + (kw - 1 - j)) * block;
+      dst.set(src.subarray(from, from + block), (i * kw + j) * block);
+    }
+  backend.disposeData(t.dataId);
+  return out;
 }
 
 /** Taps of one stride phase along one axis: i = j*s + rho (j < taps); the conv pads `front` before dy. */
@@ -120,8 +141,7 @@ function polyphaseInputGrad(dy: Info, filter: Info, inputShape: number[], sh: nu
   const made: Info[] = [];
   const keep = (t: Info) => (made.push(t), t);
   try {
-    const flipped = keep(call('Reverse', { x: filter }, { dims: [0, 1] }, backend));
-    const wT = keep(call('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }, backend)); // [KH, KW, Co, Ci], flipped
+    const wT = keep(flipTransposeFilter(filter, backend)); // [KH, KW, Co, Ci], flipped
     const phases: { ph: number; pw: number; y?: Info }[] = [];
     for (let ph = 0; ph < sh; ph++)
       for (let pw = 0; pw < sw; pw++) {
