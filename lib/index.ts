@@ -85,13 +85,15 @@ export {
 export type { Dataset, IdxArray, PointSet, NpyArray, RgbImage, CorruptionFamily, ImageBatch, CorruptOptions, GridCell, HistogramRow } from './data/index';
 
 // notebook display and plots
-export { show, table, markdown, plotBundle, tableBundle, renderSvg, inNotebook } from './notebook/display';
+export { show, table, markdown, plotBundle, tableBundle, renderSvg, inNotebook, sendBundle, newDisplayId } from './notebook/display';
 export type { Bundle, VegaLiteSpec } from './notebook/display';
+export { showImages, imageGridPng, imageGridBundle, amplify } from './notebook/images';
+export type { ImageRow, ImageGridOptions } from './notebook/images';
 export { progressBar } from './notebook/progress';
 export type { ProgressOptions } from './notebook/progress';
 export { profile, reported, Results } from './notebook/profile';
 export type { ProfileName, ClaimVerdict } from './notebook/profile';
-export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions } from './plots/specs';
+export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions, imageGrid } from './plots/specs';
 
 // hypersphere embedding (issue 7)
 export { hypersphereHead, l2Normalize, normalizeColumns } from './models/heads/hypersphere';

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as rl from '../../lib/index';
+import * as nb from '../../lib/notebook/index';
 import type { Attack, Loss, ExampleLoss, TrainingMethod, Metric, AccuracyRecord, Classifier } from '../../lib/index';
 import { engine, assertClose } from '../helpers/setup';
 import { halves } from '../helpers/fixtures';
@@ -33,6 +34,11 @@ test('public API: the README example runs end to end and a seed repeats a run ex
   assert.ok(a.r.robust.accuracy <= a.r.clean.accuracy);
   assert.type(myMethod.outer, 'function');
   assert.type(myMetric, 'function');
+});
+
+test('public API: the index re-exports every notebook helper (a notebook needs one import)', () => {
+  const missing = Object.keys(nb).filter((k) => !(k in rl));
+  assert.equal(missing, [], `lib/index.ts lacks: ${missing.join(', ')}`);
 });
 
 test.run();
