@@ -34,6 +34,8 @@ export const msg = {
   // attacks, evaluation and metrics (issue 6)
   atMost: (arg: string, max: number, v: number) => `${arg}: must be at most ${max}, got ${fmt(v)}`,
   tooFewClasses: (what: string, need: number, got: number) => `${what} needs a model with at least ${need} classes, got ${got}`,
+  imageInputs: (what: string, inputShape: readonly number[]) =>
+    `model: ${what} needs image inputs of shape [height, width, channels], got inputShape ${fmt(inputShape)}`,
   missingBaseline: (name: string) => `baseline: no error recorded for corruption ${fmt(name)}`,
   emptyRecord: (arg: string) => `${arg}: needs at least one entry`,
   maskingZeroGradients: (frac: number) =>

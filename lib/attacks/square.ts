@@ -1,0 +1,166 @@
+/**
+ * Square Attack in l-inf (Andriushchenko et al., 2020, "Square Attack: a query-efficient black-box adversarial
+ * attack via random search"), as in AutoAttack's square.py: a score-based random search on the margin loss
+ * that only reads the logits. Starts from vertical stripes of +-eps and proposes, per step, one square window
+ * set to +-eps per channel; keeps the proposal when the margin falls. The window's side shrinks on a fixed
+ * schedule of the iteration. Being gradient-free, it is AutoAttack's check against gradient masking.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Classifier } from '../models/classifier';
+import type { Bounds } from '../types';
+import type { BlackBoxResult } from './blackBox';
+import { margin } from '../losses/margin';
+import { Rng } from '../engine/seed';
+import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
+import { assert } from '../engine/assert';
+import { msg } from '../messages';
+import { predictSync } from './util';
+
+/** Options of {@link square} and {@link squareRecord}. */
+export interface SquareOptions {
+  /** Threat-model norm: 'linf' only (default 'linf'). */
+  norm: 'linf';
+  /** Radius (default 8/255). */
+  eps: number;
+  /**
+   * Model queries per example, all counted: the clean check, the stripes and one per square update (default
+   * 5000, AutoAttack's n_queries; AutoAttack counts its updates only, here 5000 allows 4998 of them).
+   */
+  queries: number;
+  /** Initial fraction p of the pixels a square covers; the side is round(sqrt(p H W)) (default 0.8). */
+  pInit: number;
+  /**
+   * Stretch p's schedule (written for 10,000 iterations) to the budget (default false, as AutoAttack's ensemble
+   * runs it: the schedule reads the raw iteration, so a 5000-query run ends at p_init / 128).
+   */
+  rescaleSchedule: boolean;
+  /** Seed of the stripes, windows and signs (default 0). */
+  seed: number;
+  /** Input bounds (default [0, 1]). */
+  bounds: Bounds;
+}
+
+/** Square defaults as AutoAttack's standard version: l-inf 8/255, p_init 0.8, 5000 queries, schedule not rescaled. */
+export const SQUARE_DEFAULTS: SquareOptions = { norm: 'linf', eps: 8 / 255, queries: 5000, pInit: 0.8, rescaleSchedule: false, seed: 0, bounds: [0, 1] };
+
+const defined = <T extends object>(o: Partial<T>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * Fraction of pixels a square covers at update `it` (AutoAttack's p_selection): p_init halved at iterations 10,
+ * 50, 200, 500, 1000, 2000, 4000, 6000 and 8000. With `rescale`, `it` is first mapped onto 10,000 iterations.
+ */
+export function squareP(it: number, pInit: number, updates: number, rescale: boolean): number {
+  const i = rescale ? Math.floor((it / updates) * 10000) : it;
+  const cuts = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
+  let halvings = 0;
+  while (halvings < cuts.length && i > cuts[halvings]) halvings++;
+  return pInit / 2 ** halvings;
+}
+
+/** Margins `Z_y - max_{i != y} Z_i` of a flat batch of inputs, read back. */
+function queryMargins(model: Classifier, buf: Float32Array, shape: number[], labels: Int32Array): Float32Array {
+  const m = tf.tidy(() => margin(model.apply(tf.tensor(buf, shape), { training: false }).logits, tf.tensor1d(labels, 'int32')));
+  const v = Float32Array.from(m.dataSync());
+  m.dispose();
+  return v;
+}
+
+/**
+ * Square Attack l-inf (Andriushchenko et al., 2020, Algorithm 1 with the l-inf proposal; AutoAttack's square.py)
+ * on image batches [N, H, W, C]. Only examples classified correctly and not yet fooled are queried. Windows and
+ * signs are drawn per example (as the paper's code; AutoAttack shares one window across the batch) from a
+ * stream seeded per example, so an example's run does not depend on which others are still active.
+ * @example const { adversarial, queries } = squareRecord(model, x, y, { eps: 8 / 255, queries: 1000 });
+ */
+export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<SquareOptions> = {}): BlackBoxResult {
+  const o = { ...SQUARE_DEFAULTS, ...defined(opts) } as SquareOptions;
+  checkOneOf(o.norm, ['linf'] as const, 'norm');
+  checkNonNegative(o.eps, 'eps');
+  checkPositiveInt(o.queries, 'queries');
+  checkPositive(o.pInit, 'pInit');
+  assert(o.pInit <= 1, () => msg.atMost('pInit', 1, o.pInit));
+  assert(model.inputShape.length === 3, () => msg.imageInputs('Square Attack', model.inputShape));
+  checkInputs(x, model.inputShape, o.bounds, 'x');
+  checkLabels(y, x.shape[0], model.numClasses, 'y');
+  const [lo, hi] = o.bounds;
+  const [H, W, C] = model.inputShape;
+  const n = x.shape[0];
+  const d = H * W * C;
+  const x0 = Float32Array.from(x.dataSync());
+  const labels = Int32Array.from(y.dataSync());
+  const rngs = (() => {
+    const master = new Rng(o.seed);
+    return Array.from({ length: n }, () => new Rng(master.seed()));
+  })();
+  const xb = Float32Array.from(x0);
+  const queries = new Array<number>(n).fill(1);
+  const clean = predictSync(model, x);
+  // Pixel value moved to the face of the ball in direction `sign`, inside the bounds. Adding +-2 eps to a point
+  // of the ball and projecting back, as AutoAttack writes it, lands on the same face.
+  const face = (at: number, sign: number) => Math.min(hi, Math.max(lo, x0[at] + sign * o.eps));
+  let open = Array.from({ length: n }, (_, i) => i).filter((i) => clean[i] === labels[i] && o.queries >= 2);
+  // Vertical stripes: one sign per column and channel, the same down the column.
+  for (const i of open) {
+    for (let w = 0; w < W; w++)
+      for (let c = 0; c < C; c++) {
+        const sign = rngs[i].next() < 0.5 ? -1 : 1;
+        for (let h = 0; h < H; h++) xb[i * d + (h * W + w) * C + c] = face(i * d + (h * W + w) * C + c, sign);
+      }
+  }
+  const marginMin = new Float64Array(n).fill(-Infinity);
+  const gather = (idx: number[], src: Float32Array) => {
+    const buf = new Float32Array(idx.length * d);
+    idx.forEach((g, k) => buf.set(src.subarray(g * d, (g + 1) * d), k * d));
+    return buf;
+  };
+  if (open.length) {
+    const m = queryMargins(model, gather(open, xb), [open.length, H, W, C], Int32Array.from(open, (g) => labels[g]));
+    open.forEach((g, k) => {
+      queries[g]++;
+      marginMin[g] = m[k];
+    });
+  }
+  const updates = o.queries - 2;
+  const side = (it: number) => Math.min(Math.max(Math.round(Math.sqrt(squareP(it, o.pInit, updates, o.rescaleSchedule) * H * W)), 1), H, W);
+  for (let it = 0; it < updates; it++) {
+    open = open.filter((g) => marginMin[g] > 0);
+    if (open.length === 0) break;
+    const s = side(it);
+    const cand = gather(open, xb);
+    const windows = open.map((g, k) => {
+      const r = rngs[g];
+      const vh = r.int(H - s + 1);
+      const vw = r.int(W - s + 1);
+      for (let c = 0; c < C; c++) {
+        const sign = r.next() < 0.5 ? -1 : 1;
+        for (let h = vh; h < vh + s; h++) for (let w = vw; w < vw + s; w++) cand[k * d + (h * W + w) * C + c] = face(g * d + (h * W + w) * C + c, sign);
+      }
+      return [vh, vw];
+    });
+    const m = queryMargins(model, cand, [open.length, H, W, C], Int32Array.from(open, (g) => labels[g]));
+    open.forEach((g, k) => {
+      queries[g]++;
+      // Greedy: keep the proposal when the margin falls (success, margin <= 0, is the extreme case).
+      if (m[k] < marginMin[g]) {
+        marginMin[g] = m[k];
+        const [vh, vw] = windows[k];
+        for (let h = vh; h < vh + s; h++) {
+          const from = k * d + (h * W + vw) * C;
+          xb.set(cand.subarray(from, from + s * C), g * d + (h * W + vw) * C);
+        }
+      }
+    });
+  }
+  const adversarial = tf.tensor(xb, x.shape);
+  const pred = predictSync(model, adversarial);
+  return { adversarial, success: Array.from(pred, (p, i) => p !== labels[i]), queries };
+}
+
+/**
+ * Square Attack returning only the adversarial inputs (clean inputs where the example was misclassified clean).
+ * @example const xAdv = square(model, x, y, { norm: 'linf', eps: 8 / 255, queries: 5000, seed: 0 });
+ */
+export function square(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<SquareOptions> = {}): tf.Tensor {
+  return squareRecord(model, x, y, opts).adversarial;
+}
