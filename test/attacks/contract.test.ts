@@ -13,6 +13,8 @@ import { fgsm } from '../../lib/attacks/fgsm';
 import { apgdCe, apgdDlr, apgdT } from '../../lib/attacks/apgd';
 import { deepfoolRecord, cwL2Record, type MinNormResult } from '../../lib/attacks/minNorm';
 import { spsaRecord, nesRecord, zooRecord } from '../../lib/attacks/blackBox';
+import { fab, fabRecord, fabT } from '../../lib/attacks/fab';
+import { squareRecord } from '../../lib/attacks/square';
 import { featureAttack } from '../../lib/attacks/featureAttack';
 import { cwLoss } from '../../lib/losses/margin';
 import { lpNorm } from '../../lib/tensor/norms';
@@ -41,9 +43,15 @@ const registry: Entry[] = [
   { name: 'spsa', model: 'halves', ball: { norm: 'linf', eps: E }, run: (m, x, y, seed) => spsaRecord(m, x, y, { eps: E, steps: 5, samples: 32, seed }).adversarial },
   { name: 'nes', model: 'halves', ball: { norm: 'linf', eps: E }, run: (m, x, y, seed) => nesRecord(m, x, y, { eps: E, steps: 5, samples: 32, seed }).adversarial },
   { name: 'zoo', model: 'halves', ball: { norm: 'linf', eps: E }, run: (m, x, y, seed) => zooRecord(m, x, y, { eps: E, queries: 200, coordinates: 8, lr: 0.02, seed }).adversarial },
+  { name: 'square', model: 'quadrants', ball: { norm: 'linf', eps: E }, run: (m, x, y, seed) => squareRecord(m, x, y, { eps: E, queries: 100, seed }).adversarial },
+  { name: 'fab (ball)', model: 'halves', ball: { norm: 'linf', eps: E }, run: (m, x, y, seed) => fab(m, x, y, { eps: E, steps: 10, restarts: 2, seed }) },
+  { name: 'fab-l2 (ball)', model: 'quadrants', ball: { norm: 'l2', eps: 0.8 }, run: (m, x, y, seed) => fab(m, x, y, { norm: 'l2', eps: 0.8, steps: 10, seed }) },
+  { name: 'fab-t (ball)', model: 'quadrants', ball: { norm: 'linf', eps: E }, run: (m, x, y, seed) => fabT(m, x, y, { eps: E, steps: 5, targetClasses: 2, seed }) },
   { name: 'deepfool-l2', model: 'quadrants', ball: null, run: (m, x, y) => deepfoolRecord(m, x, y, { norm: 'l2', steps: 20 }) },
   { name: 'deepfool-linf', model: 'quadrants', ball: null, run: (m, x, y) => deepfoolRecord(m, x, y, { norm: 'linf', steps: 20 }) },
   { name: 'cw-l2', model: 'halves', ball: null, run: (m, x, y) => cwL2Record(m, x, y, { steps: 20, binarySteps: 2, initialConst: 10, lr: 0.05 }) },
+  { name: 'fab-l2', model: 'quadrants', ball: null, run: (m, x, y, seed) => fabRecord(m, x, y, { norm: 'l2', steps: 10, restarts: 2, eps: 0.5, seed }) },
+  { name: 'fab-linf', model: 'halves', ball: null, run: (m, x, y) => fabRecord(m, x, y, { norm: 'linf', steps: 10 }) },
 ];
 
 const models: Record<string, { model: Classifier; x: tf.Tensor; y: tf.Tensor1D }> = {};
