@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedHalves } from '../attacks/trainedModels';
-import { evaluate, defaultAttacks, type EvaluationAttack } from '../../lib/metrics/robustEvaluation';
+import { evaluate, defaultAttacks, autoAttackStandard, type EvaluationAttack } from '../../lib/metrics/robustEvaluation';
 import { spsaRecord } from '../../lib/attacks/blackBox';
 import { stopGradient } from '../../lib/tensor/ops';
 import type { Classifier } from '../../lib/models/classifier';
@@ -35,6 +35,32 @@ test('ensemble: robust accuracy falls attack by attack, ends at the last row, no
   assert.is(r.perAttack[0].flipped + r.perAttack[1].flipped, Math.round((r.clean.accuracy - r.robust.accuracy) * 32));
   assert.equal(r.flags, []);
   assert.ok(r.checks!.accuracyByEps[2].accuracy < r.checks!.accuracyByEps[0].accuracy || r.checks!.accuracyByEps[0].accuracy === 0);
+});
+
+test("AutoAttack's standard version: APGD-CE, APGD-T, FAB-T, Square for l-inf; no Square for l2; fast by default", () => {
+  const names = (a: EvaluationAttack[]) => a.map((e) => e.name);
+  assert.equal(names(autoAttackStandard(10)), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+  assert.equal(names(defaultAttacks(10, 100, { version: 'standard', norm: 'l2' })), ['apgd-ce', 'apgd-t', 'fab-t']);
+  assert.equal(names(autoAttackStandard(3)), ['apgd-ce', 'apgd-dlr', 'fab', 'square']);
+  assert.equal(names(defaultAttacks(10)), ['apgd-ce', 'apgd-t']);
+  assert.ok(autoAttackStandard(10).find((e) => e.name === 'square')!.blackBox);
+  assert.throws(() => defaultAttacks(10, 100, { version: 'plus' as 'fast' }), /version: must be one of "fast", "standard", got "plus"/);
+});
+
+test('the standard ensemble with FAB and Square: one row per attack, final robust accuracy <= each attack alone', async () => {
+  const attacks = autoAttackStandard(2, { steps: 10, queries: 200 });
+  const before = tf.memory().numTensors;
+  const r = await evaluate(model, X, Y, { norm: 'linf', eps: 0.12, attacks, checks: false, log: () => {} });
+  assert.is(tf.memory().numTensors, before, 'no leak');
+  assert.equal(r.perAttack.map((a) => a.attack), ['apgd-ce', 'apgd-cw', 'fab', 'square']);
+  r.perAttack.slice(1).forEach((row, i) => assert.ok(row.robust.accuracy <= r.perAttack[i].robust.accuracy));
+  assert.is(r.robust.accuracy, r.perAttack[3].robust.accuracy);
+  assert.is(r.perAttack.reduce((a, row) => a + row.flipped, 0), Math.round((r.clean.accuracy - r.robust.accuracy) * 32));
+  for (const a of attacks) {
+    const single = await evaluate(model, X, Y, { norm: 'linf', eps: 0.12, attacks: [a], checks: false, log: () => {} });
+    assert.ok(single.robust.accuracy < single.clean.accuracy, `${a.name} alone fools some points`);
+    assert.ok(r.robust.accuracy <= single.robust.accuracy, `${a.name}: ensemble ${r.robust.accuracy} vs alone ${single.robust.accuracy}`);
+  }
 });
 
 test('masking flags: zero gradients, black-box beating white-box, randomness', async () => {
