@@ -70,8 +70,12 @@ export type { MinNormResult, DeepFoolOptions, CwL2Options } from './attacks/minN
 export { spsa, spsaRecord, nes, nesRecord, zoo, zooRecord, GRADIENT_ESTIMATE_DEFAULTS, ZOO_DEFAULTS } from './attacks/blackBox';
 export type { BlackBoxResult, GradientEstimateOptions, ZooOptions } from './attacks/blackBox';
 export { featureAttack, pickGuides, FEATURE_ATTACK_DEFAULTS } from './attacks/featureAttack';
-export { evaluate, defaultAttacks } from './metrics/robustEvaluation';
-export type { EvaluationAttack, EvaluateOptions, EvaluationRecord, AttackRow } from './metrics/robustEvaluation';
+export { fab, fabRecord, fabT, fabTRecord, FAB_DEFAULTS, HyperplaneBoxProjection } from './attacks/fab';
+export type { FabOptions, FabTOptions } from './attacks/fab';
+export { square, squareRecord, squareP, SQUARE_DEFAULTS } from './attacks/square';
+export type { SquareOptions } from './attacks/square';
+export { evaluate, defaultAttacks, autoAttackStandard } from './metrics/robustEvaluation';
+export type { EvaluationAttack, EvaluateOptions, EvaluationRecord, AttackRow, EnsembleOptions } from './metrics/robustEvaluation';
 export { confusionMatrix, classWiseError, corruptionError, similarityRanks, perturbationNorms } from './metrics/classWise';
 export type { ClassWiseErrorRecord, CorruptionErrors, CorruptionRecord, SimilarityRankRecord, PerturbationNormRecord } from './metrics/classWise';
 
