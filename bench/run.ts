@@ -1,9 +1,17 @@
 /**
- * `npm run bench [-- --json] [--models smallCnn,resnet18] [--backends aten,wasm,cpu] [--reps N] [--batch N]
- * [--train-batch model=N,...] [--threads N]`: our engine and PyTorch CPU (bench/torch_bench.py, same models,
- * batch and threads) in one run, per operation: forward, training step (SGD with momentum, cross-entropy),
- * PGD-10 (l-inf, eps 8/255, step 2/255) and its per-step time, with the ratio ours / torch. Medians of `reps`
- * timed runs after one warm-up. With --json the last line is one JSON array of rows.
+ * `npm run bench [-- --json] [--models smallCnn,resnet18] [--backends aten,wasm,cpu] [--ops forward,pgd20,...]
+ * [--reps N] [--batch N] [--train-batch model=N,...] [--threads N]`: our engine and PyTorch CPU
+ * (bench/torch_bench.py, same models, batch and threads) in one run, per operation, with the ratio ours / torch:
+ * - forward; trainStep (SGD with momentum, cross-entropy);
+ * - pgd10 and its per-step time pgdStep (l-inf, eps 8/255, step 2/255, random start);
+ * - pgd20: PGD-20, the same attack with 20 steps (torchattacks-style PGD in plain PyTorch on the torch side);
+ * - apgdCe: APGD-CE with 20 iterations (eps 8/255, momentum 0.75, rho 0.75, step 2 eps halved at the
+ *   checkpoints of {@link apgdCheckpoints}; plain PyTorch APGD-CE with the same schedule on the torch side), on
+ *   labels that are each model's own predictions so that every example is attacked (APGD skips misclassified ones);
+ * - cwL2: C&W l2 with 3 binary-search steps of 10 Adam steps (lr 0.01, c0 1e-3); per step both sides run one
+ *   forward-backward for Adam and one forward on the new iterate to track the best, as lib/attacks/minNorm.ts.
+ * `--ops` picks operations (default: all). Medians of `reps` timed runs after one warm-up (the attacks warm up
+ * with a one-step run). With --json the last line is one JSON array of rows.
  * Default backends: 'aten' where it registers, and 'wasm'; 'cpu' only on request (it runs at batch 8).
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +25,8 @@ import { resnet18 } from '../lib/models/resnet';
 import { crossEntropy } from '../lib/losses/crossEntropy';
 import { Sgd } from '../lib/training/sgd';
 import { pgd } from '../lib/attacks/pgd';
+import { apgdCe } from '../lib/attacks/apgd';
+import { cwL2 } from '../lib/attacks/minNorm';
 import { uniform } from '../lib/engine/seed';
 import type { Classifier } from '../lib/models/classifier';
 
@@ -32,11 +42,11 @@ interface Row {
   ratio: number | null;
 }
 
-type Op = 'forward' | 'trainStep' | 'pgd10';
-const OPS: Op[] = ['forward', 'trainStep', 'pgd10'];
+type Op = 'forward' | 'trainStep' | 'pgd10' | 'pgd20' | 'apgdCe' | 'cwL2';
+const ALL_OPS: Op[] = ['forward', 'trainStep', 'pgd10', 'pgd20', 'apgdCe', 'cwL2'];
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const EPS = 8 / 255;
-const STEP = 2 / 255;
+/** The attacks' settings, shared with the torch side through its JSON argument. */
+const PARAMS = { eps: 8 / 255, step: 2 / 255, apgdSteps: 20, cwSteps: 10, cwBinarySteps: 3, cwLr: 0.01, cwConst: 1e-3 };
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
@@ -51,6 +61,8 @@ const batch = Number(flag('batch', '128'));
 // at batch 64), so its training step runs at 64 unless told otherwise. Forward and PGD fit at 128.
 const trainBatch: Record<string, number> = { resnet18: Math.min(64, batch), ...Object.fromEntries(flag('train-batch', '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])) };
 const log = (line: string) => console.log(line);
+const OPS = flag('ops', ALL_OPS.join(',')).split(',').filter(Boolean) as Op[];
+for (const op of OPS) if (!ALL_OPS.includes(op)) throw new Error(`bench: unknown op '${op}' (${ALL_OPS.join(', ')})`);
 
 async function medianMs(warmUp: () => Promise<void>, f: () => Promise<void>, n: number): Promise<number> {
   await warmUp();
@@ -70,40 +82,47 @@ function build(name: string): Classifier {
   throw new Error(`bench: unknown model '${name}' (smallCnn, resnet18)`);
 }
 
-/** Times the three ops of our engine; batch sizes per op as given. */
-async function ours(name: string, b: Record<Op, number>, n: number): Promise<Record<Op, number>> {
+/** Times the chosen ops of our engine; batch sizes per op as given. */
+async function ours(name: string, b: Record<Op, number>, n: number): Promise<Partial<Record<Op, number>>> {
   const model = build(name);
   const data = (m: number) => ({ x: uniform([m, 32, 32, 3], 0, 1, 1), y: tf.tensor1d(Array.from({ length: m }, (_, i) => i % 10), 'int32') });
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
   const vars = model.trainableVariables();
-  const out = {} as Record<Op, number>;
-  let d = data(b.forward);
-  const forward = async () => {
-    const l = tf.tidy(() => model.apply(d.x).logits);
-    await l.data();
-    l.dispose();
+  const { eps, step } = PARAMS;
+  const done = async (t: tf.Tensor) => {
+    await t.data();
+    t.dispose();
   };
-  out.forward = await medianMs(forward, forward, n);
-  tf.dispose([d.x, d.y]);
-  d = data(b.trainStep);
-  const train = async () => {
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(d.x, { training: true }).logits, d.y).mean() as tf.Scalar, vars);
-    opt.apply(vars, grads);
-    await value.data();
-    value.dispose();
-    tf.dispose(grads);
-  };
-  out.trainStep = await medianMs(train, train, n);
-  tf.dispose([d.x, d.y]);
-  d = data(b.pgd10);
-  const attack = (steps: number) => async () => {
-    const xa = pgd(model, d.x, d.y, { eps: EPS, steps, stepSize: STEP });
-    await xa.data();
-    xa.dispose();
-  };
-  // One PGD step warms up every kernel PGD-10 uses.
-  out.pgd10 = await medianMs(attack(1), attack(10), n);
-  tf.dispose([d.x, d.y]);
+  const out: Partial<Record<Op, number>> = {};
+  for (const op of OPS) {
+    const d = data(b[op]);
+    // APGD attacks only the examples the model classifies correctly: label each example with the model's own prediction.
+    if (op === 'apgdCe') {
+      const own = tf.tidy(() => model.apply(d.x).logits.argMax(1).toInt() as tf.Tensor1D);
+      d.y.dispose();
+      d.y = own;
+    }
+    const forward = () => done(tf.tidy(() => model.apply(d.x).logits));
+    const train = async () => {
+      const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(d.x, { training: true }).logits, d.y).mean() as tf.Scalar, vars);
+      opt.apply(vars, grads);
+      tf.dispose(grads);
+      await done(value);
+    };
+    const attack = (steps: number) => () => done(pgd(model, d.x, d.y, { eps, steps, stepSize: step }));
+    const apgd = (steps: number) => () => done(apgdCe(model, d.x, d.y, { eps, steps }));
+    const cw = (steps: number, binarySteps: number) => () => done(cwL2(model, d.x, d.y, { steps, binarySteps, lr: PARAMS.cwLr, initialConst: PARAMS.cwConst }));
+    // A one-step run of each attack warms up every kernel the full run uses.
+    const [warm, run]: [() => Promise<void>, () => Promise<void>] =
+      op === 'forward' ? [forward, forward]
+      : op === 'trainStep' ? [train, train]
+      : op === 'pgd10' ? [attack(1), attack(10)]
+      : op === 'pgd20' ? [attack(1), attack(20)]
+      : op === 'apgdCe' ? [apgd(1), apgd(PARAMS.apgdSteps)]
+      : [cw(1, 1), cw(PARAMS.cwSteps, PARAMS.cwBinarySteps)];
+    out[op] = await medianMs(warm, run, n);
+    tf.dispose([d.x, d.y]);
+  }
   opt.dispose();
   model.dispose();
   return out;
@@ -112,16 +131,16 @@ async function ours(name: string, b: Record<Op, number>, n: number): Promise<Rec
 const TORCH_MISSING = 'PyTorch CPU not found: install it with `apt-get install python3-torch` (Debian); the bench installs nothing itself';
 
 /** Times the same ops in PyTorch; a string says why there are no numbers. */
-function torch(name: string, b: Record<Op, number>, threads: number, n: number): Record<Op, number> | string {
+function torch(name: string, b: Record<Op, number>, threads: number, n: number): Partial<Record<Op, number>> | string {
   const script = path.join(__dirname, 'torch_bench.py');
-  const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops: OPS })], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops: OPS, params: PARAMS })], { encoding: 'utf8' });
   if (r.error) return TORCH_MISSING;
   if (r.status !== 0) {
     const err = r.stderr ?? '';
     if (/No module named 'torch'/.test(err)) return TORCH_MISSING;
     return `PyTorch side failed: ${err.trim().split('\n').slice(-1)[0]}`;
   }
-  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: Record<Op, number> }).ms;
+  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: Partial<Record<Op, number>> }).ms;
 }
 
 function table(rows: Row[]): string {
@@ -152,7 +171,7 @@ async function main(): Promise<void> {
     const small = info.backend === 'cpu';
     for (const m of small ? ['smallCnn'] : models) {
       const base = small ? 8 : batch;
-      const b: Record<Op, number> = { forward: base, trainStep: small ? base : trainBatch[m] ?? base, pgd10: base };
+      const b: Record<Op, number> = { forward: base, trainStep: small ? base : trainBatch[m] ?? base, pgd10: base, pgd20: base, apgdCe: base, cwL2: base };
       const n = small ? 1 : reps;
       if (!asJson) log(`bench: ${info.backend} ${m} (batch ${JSON.stringify(b)}, ${threads} thread(s), ${n} rep(s)) ...`);
       const o = await ours(m, b, n);
@@ -160,12 +179,13 @@ async function main(): Promise<void> {
       if (typeof t === 'string') log(`bench: ${t}`);
       const add = (op: string, bt: number, ourMs: number, torchMs: number | null) =>
         rows.push({ backend: info.backend, model: m, op, batch: bt, threads, oursMs: +ourMs.toFixed(1), torchMs: torchMs === null ? null : +torchMs.toFixed(1), ratio: torchMs ? +(ourMs / torchMs).toFixed(2) : null });
-      for (const op of OPS) add(op, b[op], o[op], typeof t === 'string' ? null : t[op]);
-      add('pgdStep', b.pgd10, o.pgd10 / 10, typeof t === 'string' ? null : t.pgd10 / 10);
+      const theirs = (op: Op) => (typeof t === 'string' ? null : t[op] ?? null);
+      for (const op of OPS) add(op, b[op], o[op]!, theirs(op));
+      if (o.pgd10 !== undefined) add('pgdStep', b.pgd10, o.pgd10 / 10, theirs('pgd10') === null ? null : theirs('pgd10')! / 10);
     }
   }
   log(table(rows));
-  if (!asJson) log('pgdStep = pgd10 / 10. Other processes on this machine compete for its cores: compare ratios, not times.');
+  if (!asJson) log(`pgdStep = pgd10 / 10; apgdCe: ${PARAMS.apgdSteps} iterations; cwL2: ${PARAMS.cwBinarySteps} x ${PARAMS.cwSteps} steps. Other processes on this machine compete for its cores: compare ratios, not times.`);
   if (asJson) log(JSON.stringify(rows));
 }
 

@@ -1,8 +1,12 @@
 """PyTorch CPU side of `npm run bench`: the same models, batch and threads as the TF.js side.
 
 Reads one JSON object from argv[1]: {"model": "smallCnn"|"resnet18", "batches": {op: int}, "threads": int,
-"reps": int, "ops": [...]} and prints one JSON object of median milliseconds per op (one warm-up run first;
-PGD-10 warms up with one step, as the TF.js side does).
+"reps": int, "ops": [...], "params": {eps, step, apgdSteps, cwSteps, cwBinarySteps, cwLr, cwConst}} and prints
+one JSON object of median milliseconds per op (one warm-up run first; the attacks warm up with a one-step run,
+as the TF.js side does). The attacks are written in plain PyTorch, step for step as the library's:
+PGD as torchattacks' PGD, APGD-CE as AutoAttack's (momentum 0.75, rho 0.75, step 2 eps halved at the
+checkpoints), C&W l2 as lib/attacks/minNorm.ts (Adam in tanh space, one extra forward per step to track the
+best iterate, binary search over c).
 """
 import json
 import sys
@@ -72,14 +76,25 @@ def median_ms(warm_up, f, reps):
     return ts[len(ts) // 2]
 
 
+def apgd_checkpoints(n):
+    """Iterations at which APGD may halve its step (the integer form of lib/attacks/apgd.ts and AutoAttack)."""
+    w = [0]
+    k, decr, least = max(int(0.22 * n), 1), max(int(0.03 * n), 1), max(int(0.06 * n), 1)
+    while w[-1] + k < n:
+        w.append(w[-1] + k)
+        k = max(k - decr, least)
+    return w
+
+
 def main():
     cfg = json.loads(sys.argv[1])
+    prm = cfg.get("params", {})
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
     model = SmallCnn() if cfg["model"] == "smallCnn" else ResNet18()
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=2e-4)
-    eps, alpha = 8 / 255, 2 / 255
+    eps, alpha = prm.get("eps", 8 / 255), prm.get("step", 2 / 255)
 
     def data(n):
         x = torch.rand(n, 3, 32, 32).contiguous(memory_format=torch.channels_last)
@@ -106,15 +121,113 @@ def main():
             xa = torch.min(torch.max(xa.detach() + alpha * g.sign(), x - eps), x + eps).clamp(0, 1)
         return xa
 
+    def loss_grad(xa, y):
+        xa = xa.clone().requires_grad_(True)
+        logits = model(xa)
+        loss = F.cross_entropy(logits, y, reduction="none")
+        (g,) = torch.autograd.grad(loss.sum(), xa)
+        return loss.detach(), g, logits.detach()
+
+    def apgd_ce(x, y, steps, rho=0.75, momentum=0.75):
+        model.eval()
+        n = x.shape[0]
+
+        def proj(v):
+            return torch.min(torch.max(v, x - eps), x + eps).clamp(0, 1)
+
+        xa = proj(x + torch.empty_like(x).uniform_(-eps, eps))
+        loss, grad, logits = loss_grad(xa, y)
+        fooled = logits.argmax(1) != y
+        x_adv, x_prev, x_best, g_best = xa.clone(), xa.clone(), xa.clone(), grad.clone()
+        loss_cur, loss_best = loss.clone(), loss.clone()
+        loss_best_last = loss_best.clone()
+        reduced_last = torch.ones(n, dtype=torch.bool)
+        increases = torch.zeros(n)
+        step = torch.full((n, 1, 1, 1), 2 * eps)
+        checks = set(apgd_checkpoints(steps)[1:])
+        since = 0
+        for i in range(steps):
+            a = 1.0 if i == 0 else momentum
+            z = proj(xa + step * grad.sign())
+            x_new = proj(xa + a * (z - xa) + (1 - a) * (xa - x_prev))
+            x_prev, xa = xa, x_new
+            loss, grad, logits = loss_grad(xa, y)
+            newly = (logits.argmax(1) != y) & ~fooled
+            x_adv[newly] = xa[newly]
+            fooled |= newly
+            increases += (loss > loss_cur).float()
+            loss_cur = loss
+            better = loss > loss_best
+            x_best[better] = xa[better]
+            g_best[better] = grad[better]
+            loss_best = torch.where(better, loss, loss_best)
+            since += 1
+            if (i + 1) in checks and i + 1 < steps:
+                reduce = (increases < rho * since) | (~reduced_last & (loss_best_last >= loss_best))
+                xa = xa.clone()
+                xa[reduce] = x_best[reduce]
+                grad[reduce] = g_best[reduce]
+                step[reduce] /= 2
+                reduced_last = reduce
+                loss_best_last = loss_best.clone()
+                increases.zero_()
+                since = 0
+        return torch.where(fooled.view(-1, 1, 1, 1), x_adv, x_best)
+
+    def margin(logits, y):
+        zy = logits.gather(1, y[:, None]).squeeze(1)
+        other = logits.scatter(1, y[:, None], float("-inf")).max(1).values
+        return zy - other
+
+    def cw_l2(x, y, steps, binary_steps):
+        model.eval()
+        n = x.shape[0]
+        w0 = torch.atanh((x * 2 - 1) * 0.999999)
+        c = torch.full((n,), prm.get("cwConst", 1e-3))
+        lower, upper = torch.zeros(n), torch.full((n,), float("inf"))
+        best, best_l2 = x.clone(), torch.full((n,), float("inf"))
+        for _ in range(binary_steps):
+            delta = torch.zeros_like(x, requires_grad=True)
+            adam = torch.optim.Adam([delta], lr=prm.get("cwLr", 0.01))
+            found = torch.zeros(n, dtype=torch.bool)
+            for _ in range(steps):
+                xa = (torch.tanh(w0 + delta) + 1) / 2
+                loss = (xa - x).square().flatten(1).sum(1) + c * margin(model(xa), y).clamp(min=0)
+                adam.zero_grad()
+                loss.sum().backward()
+                adam.step()
+                with torch.no_grad():
+                    xa = (torch.tanh(w0 + delta) + 1) / 2
+                    m, l2 = margin(model(xa), y), (xa - x).flatten(1).norm(dim=1)
+                    found |= m < 0
+                    take = (m < 0) & (l2 < best_l2)
+                    best[take] = xa[take]
+                    best_l2 = torch.where(take, l2, best_l2)
+            upper = torch.where(found, torch.min(upper, c), upper)
+            lower = torch.where(found, lower, torch.max(lower, c))
+            c = torch.where(found | torch.isfinite(upper), (lower + upper) / 2, c * 10)
+        return best
+
     out = {}
     for op in cfg["ops"]:
         x, y = data(cfg["batches"][op])
+        if op == "apgdCe":
+            # APGD attacks only correctly classified points: label each example with the model's prediction.
+            with torch.no_grad():
+                model.eval()
+                y = model(x).argmax(1)
         if op == "forward":
             out[op] = median_ms(lambda: forward(x, y), lambda: forward(x, y), cfg["reps"])
         elif op == "trainStep":
             out[op] = median_ms(lambda: train_step(x, y), lambda: train_step(x, y), cfg["reps"])
         elif op == "pgd10":
             out[op] = median_ms(lambda: pgd(x, y, 1), lambda: pgd(x, y, 10), cfg["reps"])
+        elif op == "pgd20":
+            out[op] = median_ms(lambda: pgd(x, y, 1), lambda: pgd(x, y, 20), cfg["reps"])
+        elif op == "apgdCe":
+            out[op] = median_ms(lambda: apgd_ce(x, y, 1), lambda: apgd_ce(x, y, prm["apgdSteps"]), cfg["reps"])
+        elif op == "cwL2":
+            out[op] = median_ms(lambda: cw_l2(x, y, 1, 1), lambda: cw_l2(x, y, prm["cwSteps"], prm["cwBinarySteps"]), cfg["reps"])
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "ms": out}))
 
 
