@@ -174,8 +174,8 @@ test('validation errors name the argument', () => {
   assert.throws(() => fab(model, x, y, { beta: 0 }), /beta: must be a finite number > 0, got 0/);
   assert.throws(() => fab(model, x, y, { steps: -1 }), /steps: must be an integer >= 0, got -1/);
   assert.throws(() => fabT(model, x, y, { targetClasses: 4 }), /targetClasses: must be at most 3, got 4/);
-  assert.throws(() => fab(model, x.add(1), y), /x: values must lie in \[0, 1\]/);
-  assert.throws(() => fab(model, x, tf.tensor1d([0, 7], 'int32')), /y: labels must be integers in \[0, 3\]/);
+  tf.tidy(() => assert.throws(() => fab(model, x.add(1), y), /x: values must lie in \[0, 1\]/));
+  tf.tidy(() => assert.throws(() => fab(model, x, tf.tensor1d([0, 7], 'int32')), /y: labels must be integers in \[0, 3\]/));
   tf.dispose([x, y]);
   model.dispose();
 });

@@ -74,7 +74,7 @@ test('misclassified examples are returned clean after one query; validation erro
   assert.throws(() => square(model, X, Y, { pInit: 1.5 }), /pInit: must be at most 1, got 1.5/);
   assert.throws(() => square(model, X, Y, { queries: 0 }), /queries: must be an integer >= 1, got 0/);
   const vec = mlp({ inputShape: [4], hidden: [], numClasses: 2, seed: 0 });
-  assert.throws(() => square(vec, tf.fill([2, 4], 0.5), tf.tensor1d([0, 1], 'int32')), /model: Square Attack needs image inputs of shape \[height, width, channels\], got inputShape \[4\]/);
+  tf.tidy(() => assert.throws(() => square(vec, tf.fill([2, 4], 0.5), tf.tensor1d([0, 1], 'int32')), /model: Square Attack needs image inputs of shape \[height, width, channels\], got inputShape \[4\]/));
   vec.dispose();
 });
 
