@@ -6,6 +6,7 @@
 // [nOut, (id, dtypeCode, rank, ...dims) per output]. Dtype codes: 0 float32, 1 int32, 2 bool.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/TensorIterator.h>
 #include <torch/version.h>
 #include <napi.h>
 #ifdef __GLIBC__
@@ -173,25 +174,140 @@ at::Tensor reduceAxes(const at::Tensor& x, const Ints& axes, bool keep, int kind
   throw std::runtime_error("aten: bad reduction");
 }
 
-// TF's step: 1 where x > 0, alpha elsewhere, NaN stays NaN. ReLU's gradient runs it on every activation, so
-// float data gets one fused pass instead of ATen's three (isnan, compare, where).
+// Runs f(begin, end) over [0, n) on ATen's intra-op threads. at::parallel_for is a header template that stays
+// serial unless this file is compiled with OpenMP, and -fopenmp here would bring a second OpenMP runtime next to
+// the one pip's torch bundles; TensorIterator::for_each is compiled inside libtorch and splits its range over
+// libtorch's own threads. A byte tensor of n elements stands for the range (one byte per item, its values unused).
+template <typename F>
+void parallelRange(int64_t n, int64_t grain, const F& f) {
+  if (n <= 0) return;
+  if (n <= grain || at::get_num_threads() == 1) {
+    f(int64_t{0}, n);
+    return;
+  }
+  at::Tensor range = at::empty({n}, at::TensorOptions().dtype(at::kByte));
+  const char* base = static_cast<const char*>(range.data_ptr());
+  at::TensorIterator iter = at::TensorIteratorConfig()
+                                .add_output(range)
+                                .check_all_same_dtype(false)
+                                .resize_outputs(false)
+                                .set_check_mem_overlap(false)
+                                .build();
+  iter.for_each(
+      [&](char** data, const int64_t*, int64_t size) {
+        const int64_t b = data[0] - base;
+        f(b, b + size);
+      },
+      grain);
+}
+
+// TF's step: 1 where x > 0, alpha elsewhere, NaN stays NaN. Branch-free so that it vectorises (signs of
+// activations are random: a branch mispredicts half the time), and parallel.
+inline float stepOf(float v, float a) {
+  const float s = v > 0 ? 1.f : a;
+  return v != v ? v : s;
+}
+
+constexpr int64_t kGrain = 1 << 15;
+
 at::Tensor stepKernel(const at::Tensor& x0, double alpha) {
   if (x0.scalar_type() != at::kFloat || !x0.device().is_cpu()) {
     at::Tensor one = at::scalar_tensor(1, x0.options()), a = at::scalar_tensor(alpha, x0.options());
     return at::where(at::isnan(x0), x0, at::where(x0 > 0, one, a));
   }
   at::Tensor x = x0.contiguous();
-  at::Tensor out = at::empty_like(x);
-  const float* px = x.data_ptr<float>();
-  float* po = out.data_ptr<float>();
+  at::Tensor out = at::empty_like(x, at::MemoryFormat::Contiguous);
+  const float* __restrict px = x.data_ptr<float>();
+  float* __restrict po = out.data_ptr<float>();
   const float a = static_cast<float>(alpha);
-  at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) {
-      const float v = px[i];
-      po[i] = v > 0 ? 1.f : (v != v ? v : a);
-    }
+  parallelRange(x.numel(), kGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) po[i] = stepOf(px[i], a);
   });
   return out;
+}
+
+// ReLU's gradient, TF's dy * step(x) in one pass (NaN in x or dy, and dy * 0 for infinite dy, as TF.js gives).
+at::Tensor reluGradKernel(const at::Tensor& dy0, const at::Tensor& x0) {
+  if (x0.scalar_type() != at::kFloat || dy0.scalar_type() != at::kFloat || !x0.device().is_cpu() ||
+      dy0.sizes() != x0.sizes()) {
+    at::Tensor zero = at::scalar_tensor(0, x0.options());
+    return dy0 * at::where(at::isnan(x0), x0, at::where(x0 > 0, at::ones_like(zero), zero));
+  }
+  at::Tensor x = x0.contiguous(), dy = dy0.contiguous();
+  at::Tensor out = at::empty_like(x, at::MemoryFormat::Contiguous);
+  const float* __restrict px = x.data_ptr<float>();
+  const float* __restrict pg = dy.data_ptr<float>();
+  float* __restrict po = out.data_ptr<float>();
+  parallelRange(x.numel(), kGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) po[i] = pg[i] * stepOf(px[i], 0.f);
+  });
+  return out;
+}
+
+// Four floats as one SIMD value (GCC/Clang vector extensions: SSE on x86-64, NEON on arm64), for kernels whose
+// data-dependent selects the compiler would otherwise turn into branches.
+typedef float V4f __attribute__((vector_size(16)));
+typedef int32_t V4i __attribute__((vector_size(16)));
+inline V4f load4(const float* p) {
+  V4f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(float* p, V4f v) { std::memcpy(p, &v, sizeof v); }
+inline V4f keep(V4i mask, V4f v) { return reinterpret_cast<V4f>(mask & reinterpret_cast<V4i>(v)); }
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// MaxPoolGrad for 2x2 windows that tile an NHWC input (stride 2, no padding, even sizes), one pair of input rows
+// at a time. TF's rule: the window's gradient goes to the first input greater than all before it, starting from
+// -inf, so NaN never wins and a window of only NaN and -inf passes no gradient. Every input is written once.
+void maxPoolGrad2x2(const float* px, const float* pdy, float* pdx, int64_t rows, int64_t ow, int64_t c) {
+  const int64_t w = 2 * ow;
+  parallelRange(rows, 1, [=](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {  // r = image * oh + output row
+      const float* x0 = px + 2 * r * w * c;
+      const float* x1 = x0 + w * c;
+      float* d0 = pdx + 2 * r * w * c;
+      float* d1 = d0 + w * c;
+      const float* g = pdy + r * ow * c;
+      for (int64_t ox = 0; ox < ow; ox++) {
+        // The window is a b / e f, in TF's order.
+        const float *a = x0 + 2 * ox * c, *b = a + c, *e = x1 + 2 * ox * c, *f = e + c;
+        float *da = d0 + 2 * ox * c, *db = da + c, *de = d1 + 2 * ox * c, *df = de + c;
+        const float* gg = g + ox * c;
+        const V4f ninf = {-kInf, -kInf, -kInf, -kInf};
+        int64_t ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          const V4f va = load4(a + ch), vb = load4(b + ch), ve = load4(e + ch), vf = load4(f + ch), gv = load4(gg + ch);
+          const V4i ta = va > ninf;
+          const V4f m0 = reinterpret_cast<V4f>((ta & reinterpret_cast<V4i>(va)) | (~ta & reinterpret_cast<V4i>(ninf)));
+          const V4i tb = vb > m0;
+          const V4f m1 = reinterpret_cast<V4f>((tb & reinterpret_cast<V4i>(vb)) | (~tb & reinterpret_cast<V4i>(m0)));
+          const V4i te = ve > m1;
+          const V4f m2 = reinterpret_cast<V4f>((te & reinterpret_cast<V4i>(ve)) | (~te & reinterpret_cast<V4i>(m1)));
+          const V4i tf = vf > m2;
+          store4(da + ch, keep(ta & ~(tb | te | tf), gv));
+          store4(db + ch, keep(tb & ~te & ~tf, gv));
+          store4(de + ch, keep(te & ~tf, gv));
+          store4(df + ch, keep(tf, gv));
+        }
+        for (; ch < c; ch++) {
+          const float va = a[ch], vb = b[ch], ve = e[ch], vf = f[ch], gv = gg[ch];
+          const bool ta = va > -kInf;
+          const float m0 = ta ? va : -kInf;
+          const bool tb = vb > m0;
+          const float m1 = tb ? vb : m0;
+          const bool te = ve > m1;
+          const float m2 = te ? ve : m1;
+          const bool tf = vf > m2;
+          da[ch] = ta && !tb && !te && !tf ? gv : 0.f;
+          db[ch] = tb && !te && !tf ? gv : 0.f;
+          de[ch] = te && !tf ? gv : 0.f;
+          df[ch] = tf ? gv : 0.f;
+        }
+      }
+    }
+  });
 }
 
 // MaxPoolGrad on NHWC float data in one pass: each window's gradient goes to its first maximum (TF's rule),
@@ -203,11 +319,15 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
   // Non-overlapping windows that tile the input (pooling 2x2 stride 2 on even sizes, the common case) write
   // every input position once, so dx needs no zero-filling pass first.
   const bool tiles = fh == sh && fw == sw && top == 0 && left == 0 && oh * sh == h && ow * sw == w;
-  at::Tensor dx = tiles ? at::empty_like(x) : at::zeros_like(x);
+  at::Tensor dx = tiles ? at::empty_like(x, at::MemoryFormat::Contiguous) : at::zeros_like(x, at::MemoryFormat::Contiguous);
   const float* px = x.data_ptr<float>();
   const float* pdy = dy.data_ptr<float>();
   float* pdx = dx.data_ptr<float>();
-  at::parallel_for(0, n, 1, [=](int64_t b0, int64_t b1) {
+  if (tiles && fh == 2 && fw == 2) {
+    maxPoolGrad2x2(px, pdy, pdx, n * oh, ow, c);
+    return dx;
+  }
+  parallelRange(n, 1, [=](int64_t b0, int64_t b1) {
     // Offsets within one image fit in 32 bits; keeping best and arg the same width lets the selects vectorise.
     std::vector<float> best(c);
     std::vector<int32_t> arg(c);
@@ -218,7 +338,9 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
       float* dimg = pdx + b * h * w * c;
       for (int64_t oy = 0; oy < oh; oy++) {
         for (int64_t ox = 0; ox < ow; ox++) {
-          bool first = true;
+          // TF's rule: the first input greater than all before it, starting from -inf (no winner: -1).
+          std::fill(bp, bp + c, -kInf);
+          std::fill(ap, ap + c, -1);
           for (int64_t ky = 0; ky < fh; ky++) {
             const int64_t iy = oy * sh - top + ky;
             if (iy < 0 || iy >= h) continue;
@@ -227,14 +349,6 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
               if (ix < 0 || ix >= w) continue;
               const int32_t base = static_cast<int32_t>((iy * w + ix) * c);
               const float* row = img + base;
-              if (first) {
-                for (int64_t ch = 0; ch < c; ch++) {
-                  bp[ch] = row[ch];
-                  ap[ch] = base + static_cast<int32_t>(ch);
-                }
-                first = false;
-                continue;
-              }
               // Selects, not branches: which input wins is data-dependent and mispredicts half the time.
               for (int64_t ch = 0; ch < c; ch++) {
                 const bool take = row[ch] > bp[ch];
@@ -243,7 +357,6 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
               }
             }
           }
-          if (first) continue;
           const float* g = pdy + ((b * oh + oy) * ow + ox) * c;
           if (tiles) {
             for (int64_t ky = 0; ky < fh; ky++) {
@@ -254,7 +367,8 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
               }
             }
           } else {
-            for (int64_t ch = 0; ch < c; ch++) dimg[ap[ch]] += g[ch];
+            for (int64_t ch = 0; ch < c; ch++)
+              if (ap[ch] >= 0) dimg[ap[ch]] += g[ch];
           }
         }
       }
@@ -340,6 +454,8 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   BINARY("DivNoNan", at::where(b == 0, at::zeros_like(a), at::div(a, b)))
   // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere.
   BINARY("EluGrad", at::where(b < 0, a * (b + 1), a))
+  // ReluGrad(dy, x): TF.js's ReLU gradient dy * step(x), fused (registered by lib/engine/aten as AtenReluGrad).
+  BINARY("ReluGrad", reluGradKernel(a, b))
 #undef BINARY
 
   k["AddN"] = [](T in, I, F) -> Tensors {

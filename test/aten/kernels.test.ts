@@ -234,6 +234,80 @@ if (!atenBuilt) {
     }
   });
 
+  /** Values with ties (multiples of 0.25 in [-1, 1]) and, where `nan`, a NaN every 37 elements. */
+  function tied(shape: number[], seed: number, nan = false): tf.Tensor {
+    const v = rand(shape, seed).mul(4).round().div(4).dataSync() as Float32Array;
+    if (nan) for (let i = 5; i < v.length; i += 37) v[i] = NaN;
+    return tf.tensor(v, shape);
+  }
+
+  test('maxPool grad on 2x2 tiling windows: ties go to the first maximum, NaN, channels in 4-lanes and tails', async () => {
+    // 8 channels run the 4-lane path only, 6 and 3 a lane and a tail or the tail alone; 40 rows of 16x16 split
+    // over the threads.
+    for (const shape of [[2, 8, 8, 8], [3, 6, 4, 6], [1, 4, 6, 3], [5, 16, 16, 8]]) {
+      for (const nan of [false, true]) {
+        await close(`maxPool grad ${shape}${nan ? ' with NaN' : ''}`, () => {
+          const x = tied(shape, shape[3], nan);
+          const dy = rand([shape[0], shape[1] / 2, shape[2] / 2, shape[3]], 9);
+          return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').mul(dy).sum())(x);
+        });
+      }
+    }
+    // The general path (other windows, padding) under the same rule.
+    for (const [k, [shape, f, s, p]] of [...poolCases, [[2, 9, 9, 5], 3, 3, 'valid'] as const].entries()) {
+      await close(`maxPool grad ${shape} ${f} ${s} ${p} with ties and NaN`, () => {
+        const x = tied(shape as number[], k, true);
+        const dy = rand(tf.maxPool(x as tf.Tensor4D, f, s, p).shape, 9);
+        return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, f, s, p).mul(dy).sum())(x);
+      });
+    }
+  });
+
+  test('step and the fused ReLU gradient: zeros, NaN, infinite dy, sizes split over threads', async () => {
+    for (const n of [7, 100_003]) {
+      const x = () => {
+        const v = tied([n], 3, true).dataSync() as Float32Array;
+        v[0] = 0;
+        v[1] = -0;
+        return tf.tensor(v);
+      };
+      const dy = () => {
+        const v = rand([n], 4).dataSync() as Float32Array;
+        v[2] = Infinity;
+        v[3] = -Infinity;
+        v[6] = NaN;
+        return tf.tensor(v);
+      };
+      await close(`step ${n}`, () => tf.step(x(), 0.3));
+      await close(`relu grad ${n}`, () => tf.grad((a: tf.Tensor) => tf.relu(a).mul(dy()).sum())(x()));
+    }
+    // The override keeps int32 ReLU (TF.js's formula) and is what aten runs for float32.
+    await close('relu grad int32', () => tf.grad((a: tf.Tensor) => tf.relu(a.toInt()).toFloat().sum())(rand([5], 1, -3, 3)));
+    const kernels: string[] = [];
+    const p = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.relu(a).sum())(rand([4, 3], 2)));
+    kernels.push(...p.kernels.map((k) => k.name));
+    assert.ok(kernels.includes('AtenReluGrad') && !kernels.includes('Step'), `kernels run: ${kernels.join(' ')}`);
+  });
+
+  test('gradients of the fused ReLU gradient (double backprop) match cpu', async () => {
+    // f(x, w) = |d/dx sum(relu(x w) * c)|^2: its gradient runs AtenReluGrad's own gradient in dy.
+    await close('relu double backprop', () => {
+      const x = rand([6, 5], 1);
+      const w = rand([5, 4], 2);
+      const c = rand([6, 4], 3);
+      const penalty = (xx: tf.Tensor, ww: tf.Tensor) =>
+        tf.grad((a: tf.Tensor) => tf.relu(tf.matMul(a, ww)).mul(c).sum())(xx).square().sum();
+      return tf.grads(penalty)([x, w]);
+    });
+    // Third order: the gradient in dy of the gradient of the gradient.
+    await close('relu third order', () => {
+      const x = rand([9], 4);
+      const g1 = (a: tf.Tensor) => tf.grad((b: tf.Tensor) => tf.relu(b.mul(a)).sum())(a);
+      const g2 = (a: tf.Tensor) => tf.grad((b: tf.Tensor) => g1(b).mul(b).sum())(a);
+      return tf.grad((a: tf.Tensor) => g2(a).square().sum())(x);
+    });
+  });
+
   test('kernels aten lacks fall back to cpu with one note; so do attribute combinations it does not handle', async () => {
     await close('topk (cpu fallback)', () => {
       const r = tf.topk(rand([3, 6], 1), 2);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addEngineNote } from '../backend';
 import { loadAddon } from './addon';
 import { AtenBackend } from './backend';
+import { registerAtenGradients } from './gradients';
 import { NATIVE_KERNELS, registerAtenKernels, setFallbackNote } from './kernels';
 
 export { AtenBackend } from './backend';
@@ -38,6 +39,7 @@ export async function registerAtenBackend(
   const init = addon.init(opts.threads, device);
   setFallbackNote(addEngineNote);
   const fallbacks = registerAtenKernels();
+  registerAtenGradients();
   if (!registeredWith) {
     tf.registerBackend('aten', () => new AtenBackend(addon), 1);
     registeredWith = { threads: init.threads, device };

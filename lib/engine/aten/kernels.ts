@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AtenBackend } from './backend';
+import { ATEN_RELU_GRAD } from './gradients';
 
 type Info = tf.TensorInfo;
 type Inputs = tf.NamedTensorInfoMap | Info[];
@@ -88,6 +89,7 @@ for (const k of UNARY) native.set(k, ({ x }, _a, b) => (numeric(x) ? b.run1(k, [
 for (const k of BINARY) native.set(k, ({ a, b: y }, _a, b) => (numeric(a) && numeric(y) ? b.run1(k, [a, y]) : null));
 native.set('Prelu', ({ x, alpha }, _a, b) => b.run1('Prelu', [x, alpha]));
 native.set('EluGrad', ({ dy, y }, _a, b) => b.run1('EluGrad', [dy, y]));
+native.set(ATEN_RELU_GRAD, ({ dy, x }, _a, b) => b.run1('ReluGrad', [dy, x]));
 native.set('LeakyRelu', ({ x }, a, b) => b.run1('LeakyRelu', [x], [], [a.alpha as number]));
 native.set('Step', ({ x }, a, b) => b.run1('Step', [x], [], [a.alpha as number]));
 native.set('ClipByValue', ({ x }, a, b) => b.run1('ClipByValue', [x], [], [a.clipValueMin as number, a.clipValueMax as number]));
