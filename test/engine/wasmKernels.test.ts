@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { engine, relError } from '../helpers/setup';
 import { registerWasmKernels } from '../../lib/engine/wasm';
+import { filterGradOptions } from '../../lib/engine/wasm/kernels';
 import { uniform, normal } from '../../lib/engine/seed';
 
 const on = async (backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> => {
@@ -99,18 +100,119 @@ test('max pooling gradients (ties, padding, overlapping windows) and leading-axi
   w.forEach((v, i) => assert.ok(relError(v, c[i]) <= 1e-4, `output ${i} rel err ${relError(v, c[i])}`));
 });
 
+/** relError over the finite entries, and the NaN entries of a and b in the same places. */
+const relErrorNaN = (a: Float32Array, b: Float32Array): number => {
+  for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
+  return relError(a.map((v) => (Number.isNaN(v) ? 0 : v)), b.map((v) => (Number.isNaN(v) ? 0 : v)));
+};
+
+test('filter gradients in every mode and chunking (stride, padding, 1x1, partial last chunk) match the cpu backend', async () => {
+  const cases = [
+    { x: [5, 8, 8, 4], k: 3, co: 8, s: 1, pad: 'same' },
+    { x: [5, 9, 7, 3], k: 3, co: 6, s: 2, pad: 'valid' },
+    { x: [5, 8, 8, 8], k: 1, co: 4, s: 2, pad: 'same' },
+    { x: [3, 10, 10, 2], k: 5, co: 3, s: 1, pad: 'same' },
+  ] as const;
+  const f = () =>
+    cases.map((c, i) => {
+      const x = uniform([...c.x], -1, 1, 20 + i) as tf.Tensor4D;
+      const w = normal([c.k, c.k, c.x[3], c.co], 0.5, 30 + i) as tf.Tensor4D;
+      return tf.grad((ww: tf.Tensor) => tf.conv2d(x, ww as tf.Tensor4D, c.s, c.pad).square().sum())(w);
+    });
+  const cpu = await on('cpu', f);
+  const saved = { ...filterGradOptions };
+  try {
+    // 1 byte per chunk: one image per product; 1 MiB: the whole batch in one.
+    for (const [mode, chunkBytes] of [['gemm', 1], ['gemm', 3 * 8 * 8 * 8 * 4], ['gemm', 1 << 20], ['conv', 0], ['im2col', 0]] as const) {
+      Object.assign(filterGradOptions, { mode, chunkBytes: chunkBytes || saved.chunkBytes });
+      const w = await on('wasm', f);
+      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `${mode}/${chunkBytes} case ${i} rel err ${relError(v, cpu[i])}`));
+    }
+  } finally {
+    Object.assign(filterGradOptions, saved);
+  }
+});
+
+test('2x2 max-pool gradients on the SIMD path (channels a multiple of 4; ties, NaN, odd borders) match the cpu backend', async () => {
+  const f = () => {
+    const grid = uniform([2, 7, 9, 8], 0, 1, 13).mul(3).floor();
+    // A few NaNs: the first number of a window wins over a leading NaN, as on cpu.
+    const nanMask = uniform([2, 7, 9, 8], 0, 1, 14).less(0.05);
+    const x = tf.where(nanMask, tf.fill(grid.shape as [number, number, number, number], NaN), grid) as tf.Tensor4D;
+    const g = uniform([2, 3, 4, 8], -1, 1, 15) as tf.Tensor4D;
+    const pooled = tf.maxPool(x, 2, 2, 'valid');
+    const dx = tf.engine().runKernel('MaxPoolGrad', { dy: g, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return [dx, tf.grad((z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, 2, 2, 'same').mul(tf.range(1, 9)).square().sum())(grid)];
+  };
+  const w = await on('wasm', f);
+  const c = await on('cpu', f);
+  w.forEach((v, i) => assert.ok(relErrorNaN(v, c[i]) <= 1e-4, `output ${i} rel err ${relErrorNaN(v, c[i])}`));
+});
+
+test('the fused ReLU gradient (NaN, zeros, odd sizes) and its own gradient match the cpu backend', async () => {
+  const f = () => {
+    const base = uniform([3, 5, 7], -1, 1, 16).mul(2).round().div(2); // exact zeros among the values
+    const x = tf.where(uniform([3, 5, 7], 0, 1, 17).less(0.05), tf.fill(base.shape, NaN), base);
+    const dy = uniform([3, 5, 7], -1, 1, 18);
+    const g1 = tf.grad((z: tf.Tensor) => tf.relu(z).mul(dy).sum())(x);
+    // Gradient of a gradient: d/dv of <relu'(x) * v, u> is relu'(x) * u.
+    const u = uniform([3, 5, 7], -1, 1, 19);
+    const g2 = tf.grad((v: tf.Tensor) => tf.grad((z: tf.Tensor) => tf.relu(z).mul(v).sum())(x).mul(u).sum())(dy);
+    return [g1, g2];
+  };
+  const w = await on('wasm', f);
+  const c = await on('cpu', f);
+  w.forEach((v, i) => assert.ok(relErrorNaN(v, c[i]) <= 1e-4, `output ${i} rel err ${relErrorNaN(v, c[i])}`));
+});
+
+test('leading-axis Sum and Mean (vector rows and not, keepDims) match the cpu backend', async () => {
+  const f = () => {
+    const x = uniform([6, 5, 4, 8], -1, 1, 21).add(3); // a large mean: float32 accumulation would show
+    const y = uniform([7, 3, 5], -1, 1, 22);
+    return [x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum(0), x.mean([0, 1]), y.sum([0, 1]), y.mean(0, true), x.mean([1, 2])];
+  };
+  const w = await on('wasm', f);
+  const c = await on('cpu', f);
+  w.forEach((v, i) => assert.ok(relError(v, c[i]) <= 1e-6, `output ${i} rel err ${relError(v, c[i])}`));
+});
+
+test('Identity and same-dtype Cast share the input buffer and keep it alive until the last reference goes', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numDataBuffers;
+  const x = tf.tensor1d([1, 2, 3, 4, 5]);
+  const y = x.clone();
+  const z = tf.cast(x, 'float32');
+  const i = tf.cast(x, 'int32');
+  assert.is(tf.memory().numDataBuffers, before + 2, 'clone and same-dtype cast add no buffer');
+  x.dispose();
+  assert.equal(Array.from(y.dataSync()), [1, 2, 3, 4, 5]);
+  y.dispose();
+  assert.equal(Array.from(z.dataSync()), [1, 2, 3, 4, 5]);
+  assert.equal(Array.from(i.dataSync()), [1, 2, 3, 4, 5]);
+  tf.dispose([z, i]);
+  assert.is(tf.memory().numDataBuffers, before);
+});
+
 test('the fast kernels leak no backend memory', async () => {
   await tf.setBackend('wasm');
   const x = uniform([2, 8, 8, 3], 0, 1, 1) as tf.Tensor4D;
   const w = normal([3, 3, 3, 4], 0.4, 2) as tf.Tensor4D;
-  const step = () => tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').sum())([x, w]).map((t) => t.sum()));
+  const w2 = normal([3, 3, 4, 8], 0.4, 3) as tf.Tensor4D;
+  const net = (a: tf.Tensor, b: tf.Tensor) => {
+    const h = tf.maxPool(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')), 2, 2, 'valid');
+    return tf.conv2d(h, w2, 2, 'same').sum();
+  };
+  const step = () => tf.tidy(() => tf.grads(net)([x, w]).map((t) => t.sum()));
+  const saved = filterGradOptions.chunkBytes;
+  filterGradOptions.chunkBytes = 1; // one product per image: views of dy made and dropped per chunk
   tf.dispose(step());
   const before = tf.memory();
   for (let i = 0; i < 5; i++) tf.dispose(step());
   const after = tf.memory();
   assert.is(after.numTensors, before.numTensors);
   assert.is(after.numDataBuffers, before.numDataBuffers);
-  tf.dispose([x, w]);
+  filterGradOptions.chunkBytes = saved;
+  tf.dispose([x, w, w2]);
 });
 
 test.run();

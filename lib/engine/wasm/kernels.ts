@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapSimd } from './simd';
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend & { disposeData(id: object): boolean };
@@ -38,6 +39,11 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   const backend = args.backend as Backend;
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
+  if (filterGradOptions.mode === 'im2col') return conv2DBackpropFilterIm2col(args);
+  if (filterGradOptions.mode === 'gemm') {
+    const out = conv2DBackpropFilterGemm(x, dy, attrs, backend as WasmBackend);
+    if (out) return out;
+  }
   const [kh, kw, ci, co] = attrs.filterShape;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { top, left } = info.padInfo;
@@ -54,6 +60,83 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
     if (out.shape[1] !== kh || out.shape[2] !== kw) out = keep(call('Slice', { x: out }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] }, backend));
     return keep(call('Transpose', { x: out }, { perm: [1, 2, 0, 3] }, backend));
   });
+}
+
+/**
+ * How Conv2DBackpropFilter runs (tests and benchmarks switch it): 'gemm' (chunked products, the default), 'conv'
+ * (dy as a convolution filter) or 'im2col' (one JavaScript im2col and one product); `chunkBytes` is the bytes of
+ * dy per chunk of 'gemm'. Environment: ROBUSTLAB_WASM_FILTER_GRAD, ROBUSTLAB_WASM_DW_CHUNK.
+ */
+export const filterGradOptions: { mode: 'gemm' | 'conv' | 'im2col'; chunkBytes: number } = {
+  mode: (['conv', 'im2col'] as const).find((m) => m === process.env.ROBUSTLAB_WASM_FILTER_GRAD) ?? 'gemm',
+  chunkBytes: Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) > 0 ? Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) : 1 << 20,
+};
+
+/**
+ * dW as products of the transposed im2col matrix with dy, a few images at a time:
+ * dW[(i, j, c), o] = sum_m cols[(i, j, c), m] dy[m, o] over the output pixels m of the chunk. The product is
+ * XNNPACK's fully connected operator with dy's rows as its (packed) weights, read in place through a view of
+ * dy's buffer; the transposed im2col comes from a SIMD-free wasm loop over the heap. One large product over the
+ * whole batch, or the convolution with dy as its filter, has a contraction over every output pixel of the
+ * batch, which streams the packed operand from memory once per row tile; chunks of about a megabyte of dy
+ * stay in cache. Returns undefined where the heap loops are unavailable.
+ */
+function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & { filterShape: [number, number, number, number] }, backend: WasmBackend): Info | undefined {
+  const simd = heapSimd(backend);
+  if (!simd || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const [n, h, w] = x.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  if (sh !== sw || n === 0) return undefined;
+  const { top, left } = info.padInfo;
+  const k = kh * kw * ci;
+  const m = oh * ow; // output pixels per image
+  const nc = Math.max(1, Math.min(n, Math.floor(filterGradOptions.chunkBytes / (m * co * 4))));
+  const cols = backend.makeOutput([k * nc * m], 'float32');
+  const views: Info[] = [];
+  const view = (base: Info, byteOffset: number, shape: number[]) => {
+    const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
+    views.push(v);
+    return v;
+  };
+  let result: Info | undefined;
+  try {
+    for (let n0 = 0; n0 < n; n0 += nc) {
+      const c = Math.min(nc, n - n0);
+      (ci % 4 === 0 ? simd.im2colT4 : simd.im2colT)(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, cols), c, h, w, ci, oh, ow, sh, top, left, kh, kw, c * m * 4);
+      const a = view(cols, 0, [1, k, c * m]);
+      const b = view(dy, n0 * m * co * 4, [1, c * m, co]);
+      const part = call('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }, backend); // [1, K, Co]
+      dropViews(backend, views);
+      if (!result) result = part;
+      else {
+        simd.addInto(heapOffset(backend, result), heapOffset(backend, part), (k * co * 4) & ~15);
+        const rv = backend.typedArrayFromHeap(result);
+        const pv = backend.typedArrayFromHeap(part);
+        for (let i = (k * co) & ~3; i < k * co; i++) rv[i] += pv[i];
+        backend.disposeData(part.dataId);
+      }
+    }
+  } catch (e) {
+    if (result) backend.disposeData(result.dataId);
+    throw e;
+  } finally {
+    dropViews(backend, views);
+    backend.disposeData(cols.dataId);
+  }
+  const out = call('Reshape', { x: result! }, { shape: [kh, kw, ci, co] }, backend);
+  backend.disposeData(result!.dataId);
+  return out;
+}
+
+/** Unregisters views made with makeOutput(shape, dtype, offset): their memory belongs to another tensor. */
+function dropViews(backend: WasmBackend, views: Info[]): void {
+  const b = backend as unknown as { dataIdMap: { get(id: object): { id: number }; delete(id: object): void }; wasm: { tfjs: { disposeData(id: number): void } } };
+  for (const v of views.splice(0)) {
+    b.wasm.tfjs.disposeData(b.dataIdMap.get(v.dataId).id);
+    b.dataIdMap.delete(v.dataId);
+  }
 }
 
 /** dx as a forward convolution of zero-dilated dy with the flipped, transposed filter. */
@@ -206,16 +289,39 @@ function makeBatchMatMul(original: tf.KernelFunc) {
   };
 }
 
+/** Kernel name of the fused ReLU gradient dy * step(x) (wasm only; see ./gradients). */
+export const WASM_RELU_GRAD = 'WasmReluGrad';
+
+/** dy * step(x) in one pass (TF.js's Relu gradient is a Step, a Cast and a Multiply). */
+function reluGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): Info {
+  const { dy, x } = args.inputs as { dy: Info; x: Info };
+  const backend = args.backend as WasmBackend;
+  const out = backend.makeOutput(x.shape, 'float32');
+  const size = tf.util.sizeFromShape(x.shape);
+  const simd = heapSimd(backend);
+  const done = simd ? size & ~3 : 0;
+  if (simd) simd.reluGrad(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, out), done * 4);
+  const g = backend.typedArrayFromHeap(dy);
+  const xv = backend.typedArrayFromHeap(x);
+  const o = backend.typedArrayFromHeap(out);
+  for (let i = done; i < size; i++) o[i] = g[i] * (xv[i] > 0 ? 1 : xv[i] !== xv[i] ? NaN : 0);
+  return out;
+}
+
 let registered: string[] | undefined;
-const FILTER_GRAD = process.env.ROBUSTLAB_WASM_FILTER_GRAD === 'im2col' ? conv2DBackpropFilterIm2col : conv2DBackpropFilter;
+
 
 /** Registers the kernels above for the wasm backend (once); returns their names. */
 export function registerFastWasmKernels(): string[] {
   if (registered) return registered;
   const names: string[] = [];
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: FILTER_GRAD as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc });
     names.push('Conv2DBackpropFilter');
+  }
+  if (!tf.getKernel(WASM_RELU_GRAD, 'wasm')) {
+    tf.registerKernel({ kernelName: WASM_RELU_GRAD, backendName: 'wasm', kernelFunc: reluGradKernel as unknown as tf.KernelFunc });
+    names.push(WASM_RELU_GRAD);
   }
   if (tf.getKernel('MaxPoolGrad', 'wasm')) tf.unregisterKernel('MaxPoolGrad', 'wasm');
   tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradHeap as unknown as tf.KernelFunc });
@@ -223,7 +329,10 @@ export function registerFastWasmKernels(): string[] {
   for (const [name, make] of [
     ['Conv2DBackpropInput', makeConv2DBackpropInput],
     ['BatchMatMul', makeBatchMatMul],
-    ['Sum', makeSum],
+    ['Sum', makeReduce('Sum')],
+    ['Mean', makeReduce('Mean')],
+    ['Identity', makeShared('Identity')],
+    ['Cast', makeShared('Cast')],
   ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
@@ -237,8 +346,14 @@ export function registerFastWasmKernels(): string[] {
 
 type WasmBackend = Backend & {
   typedArrayFromHeap(t: Info): Float32Array;
-  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): Info;
+  incRef(dataId: object): void;
 };
+
+/** Byte offset of a tensor's data in the wasm heap. */
+function heapOffset(backend: WasmBackend, t: Info): number {
+  return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
+}
 
 /**
  * MaxPoolGrad in a plain loop over the wasm heap: for each output cell, the first arg-max of its window (row
@@ -254,13 +369,25 @@ export function maxPoolGradHeap(args: { inputs: tf.NamedTensorInfoMap; backend: 
   const { top, left } = info.padInfo;
   const out = backend.makeOutput([n, h, w, c], 'float32');
   const dx = backend.typedArrayFromHeap(out);
-  dx.fill(0);
   const x = backend.typedArrayFromHeap(input);
   const g = backend.typedArrayFromHeap(dy);
   if (fh === sh && fw === sw && top === 0 && left === 0 && oh * sh <= h && ow * sw <= w) {
-    tiledMaxPoolGrad(x, g, dx, n, h, w, c, oh, ow, fh, fw);
+    const pair = fh === 2 && fw === 2;
+    // The 2x2 kernel writes every cell its windows cover; only an uncovered border needs zeros then.
+    if (!pair || oh * sh < h || ow * sw < w) dx.fill(0);
+    const simd = pair && c % 4 === 0 ? heapSimd(backend) : undefined;
+    if (simd) {
+      const [xo, go, dxo] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out)];
+      for (let b = 0; b < n; b++)
+        for (let r = 0; r < oh; r++) {
+          const at = (b * h + 2 * r) * w * c * 4;
+          simd.pool2x2(xo + at, go + (b * oh + r) * ow * c * 4, dxo + at, ow, c * 4, w * c * 4);
+        }
+    } else if (pair) tiledMaxPoolGrad2x2(x, g, dx, n, h, w, c, oh, ow);
+    else tiledMaxPoolGrad(x, g, dx, n, h, w, c, oh, ow, fh, fw);
     return out;
   }
+  dx.fill(0);
   // Channels innermost: every read and write runs over contiguous memory.
   const best = new Float32Array(c);
   const at = new Int32Array(c);
@@ -294,6 +421,43 @@ export function maxPoolGradHeap(args: { inputs: tf.NamedTensorInfoMap; backend: 
     }
   }
   return out;
+}
+
+/**
+ * MaxPoolGrad for 2x2 windows with stride 2 and no padding: each window's four cells are read once and all
+ * four written (dy at the first arg-max, zero elsewhere), so `dx` needs no zero-fill except for a border that
+ * no window covers (the caller's).
+ */
+function tiledMaxPoolGrad2x2(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
+  const rowStride = w * c;
+  for (let b = 0; b < n; b++)
+    for (let r = 0; r < oh; r++) {
+      const row = (b * h + 2 * r) * rowStride;
+      let gi = (b * oh + r) * ow * c;
+      for (let q = 0; q < ow; q++) {
+        const p0 = row + 2 * q * c;
+        const p1 = p0 + c;
+        const p2 = p0 + rowStride;
+        const p3 = p2 + c;
+        for (let ch = 0; ch < c; ch++, gi++) {
+          const v0 = x[p0 + ch];
+          const v1 = x[p1 + ch];
+          const v2 = x[p2 + ch];
+          const v3 = x[p3 + ch];
+          // Strictly greater keeps the first arg-max (cpu's tie rule); a NaN start yields to any number.
+          let best = v0;
+          let k = 0;
+          if (v1 > best || (best !== best && v1 === v1)) (best = v1), (k = 1);
+          if (v2 > best || (best !== best && v2 === v2)) (best = v2), (k = 2);
+          if (v3 > best || (best !== best && v3 === v3)) k = 3;
+          const gv = g[gi];
+          dx[p0 + ch] = k === 0 ? gv : 0;
+          dx[p1 + ch] = k === 1 ? gv : 0;
+          dx[p2 + ch] = k === 2 ? gv : 0;
+          dx[p3 + ch] = k === 3 ? gv : 0;
+        }
+      }
+    }
 }
 
 /**
@@ -372,26 +536,66 @@ export function conv2DBackpropFilterIm2col(args: { inputs: tf.NamedTensorInfoMap
 }
 
 /**
- * Sum over leading axes (bias gradients: [N, H, W, C] -> [C]) as one pass over rows; wasm's own Sum first
- * transposes the reduced axes to the end, which costs more than the sum.
+ * Sum and Mean over leading axes (bias gradients, batch-norm statistics: [N, H, W, C] -> [C]) as one pass over
+ * rows, accumulated in float64 (a SIMD loop over the heap where rows are whole vectors); wasm's own kernels
+ * first transpose the reduced axes to the end, which costs more than the sum.
  */
-function makeSum(original: tf.KernelFunc) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info => {
-    const { x } = args.inputs as { x: Info };
-    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-    const backend = args.backend as WasmBackend;
-    const rank = x.shape.length;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') return call('Sum', args.inputs, args.attrs, backend, original);
-    const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
-    const inner = x.shape.slice(axes.length);
-    const cols = inner.reduce((a, b) => a * b, 1);
-    const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...inner] : inner, 'float32');
+function makeReduce(kind: 'Sum' | 'Mean') {
+  return (original: tf.KernelFunc) =>
+    (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info => {
+      const { x } = args.inputs as { x: Info };
+      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+      const backend = args.backend as WasmBackend;
+      const rank = x.shape.length;
+      const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+      const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+      if (!leading || x.dtype !== 'float32') return call(kind, args.inputs, args.attrs, backend, original);
+      const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+      const inner = x.shape.slice(axes.length);
+      const cols = inner.reduce((a, b) => a * b, 1);
+      const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...inner] : inner, 'float32');
+      const acc = leadingSum(backend, x, rows, cols);
+      if (kind === 'Mean') for (let c = 0; c < cols; c++) acc[c] /= rows;
+      backend.typedArrayFromHeap(out).set(acc);
+      return out;
+    };
+}
+
+/** Column sums of x viewed as [rows, cols], in float64. */
+function leadingSum(backend: WasmBackend, x: Info, rows: number, cols: number): Float64Array {
+  const simd = cols % 4 === 0 && rows > 1 ? heapSimd(backend) : undefined;
+  if (!simd) {
     const xv = backend.typedArrayFromHeap(x);
     const acc = new Float64Array(cols);
     for (let r = 0, o = 0; r < rows; r++, o += cols) for (let c = 0; c < cols; c++) acc[c] += xv[o + c];
-    backend.typedArrayFromHeap(out).set(acc);
-    return out;
-  };
+    return acc;
+  }
+  // A float64 accumulator on the heap (malloc aligns to 8 bytes at least), 2 float32 slots per column.
+  const scratch = backend.makeOutput([2 * cols], 'float32');
+  try {
+    const at = heapOffset(backend, scratch);
+    const acc = () => new Float64Array(backend.typedArrayFromHeap(scratch).buffer, at, cols);
+    acc().fill(0);
+    simd.sumRows(heapOffset(backend, x), at, rows, cols * 4);
+    return acc().slice();
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+}
+
+/**
+ * Identity and same-dtype Cast without a copy: the output shares the input's buffer (one more reference), as
+ * the cpu backend and wasm's own Reshape do. wasm copies; the engine clones every tensor it saves for the
+ * backward pass through Identity, one copy of each activation per step.
+ */
+function makeShared(kind: 'Identity' | 'Cast') {
+  return (original: tf.KernelFunc) =>
+    (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info => {
+      const { x } = args.inputs as { x: Info };
+      const backend = args.backend as WasmBackend;
+      const dtype = kind === 'Cast' ? (args.attrs as { dtype: tf.DataType }).dtype : x.dtype;
+      if (x.dtype === 'string' || x.dtype === 'complex64' || dtype !== x.dtype) return call(kind, args.inputs, args.attrs, backend, original);
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    };
 }

@@ -1,0 +1,367 @@
+/**
+ * WebAssembly SIMD loops that run directly on the tfjs-backend-wasm heap. The backend's own memory-bound
+ * kernels (max-pool gradient, the ReLU gradient's Step + Cast + Multiply, leading-axis sums) run generic
+ * scalar loops, and the same loops in JavaScript over heap views run at a few ns per element. This module
+ * assembles a small wasm module (no toolchain: the binary is written out below) that imports the backend's
+ * own `WebAssembly.Memory` and exports a handful of 128-bit SIMD loops; they take byte offsets into the heap
+ * (`dataIdMap.get(dataId).memoryOffset`) and run on the calling thread.
+ * @module
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Binary encoding (WebAssembly core spec 5.x, SIMD proposal opcodes under the 0xfd prefix).
+
+type Op = number | Op[];
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function flat(ops: Op[], out: number[] = []): number[] {
+  for (const o of ops) {
+    if (typeof o === 'number') out.push(o);
+    else flat(o, out);
+  }
+  return out;
+}
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+const get = (i: number): Op => [0x20, uleb(i)];
+const set = (i: number): Op => [0x21, uleb(i)];
+const i32 = (v: number): Op => [0x41, sleb(v)];
+const add = 0x6a;
+const sub = 0x6b;
+const mul = 0x6c;
+const geU = 0x4f;
+const ltU = 0x49;
+/** `a += b` for locals a and the ops b. */
+const inc = (a: number, b: Op): Op => [get(a), b, add, set(a)];
+/** The sum of locals (byte address). */
+const sum = (...ls: number[]): Op => [get(ls[0]), ls.slice(1).map((l) => [get(l), add])];
+
+const simd = (op: number, ...imm: number[]): Op => [0xfd, uleb(op), imm];
+const vload = (offset = 0): Op => simd(0x00, 4, ...uleb(offset));
+const vstore = (offset = 0): Op => simd(0x0b, 4, ...uleb(offset));
+const vconst = (f: number): Op => simd(0x0c, ...new Uint8Array(new Float32Array([f, f, f, f]).buffer));
+const fEq = simd(0x41);
+const fNe = simd(0x42);
+const fGt = simd(0x44);
+const fAdd = simd(0xe4);
+const fMul = simd(0xe6);
+const vAnd = simd(0x4e);
+const vAndNot = simd(0x4f);
+const vOr = simd(0x50);
+const bitselect = simd(0x52);
+const dAdd = simd(0xf0);
+const promoteLow = simd(0x5f);
+/** i8x16.shuffle taking the high 8 bytes of the first operand into the low half. */
+const highHalf = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+const f32load = (offset = 0): Op => [0x2a, 2, uleb(offset)];
+const f32store = (offset = 0): Op => [0x38, 2, uleb(offset)];
+const f32zero: Op = [0x43, 0, 0, 0, 0];
+
+/** `for (v = 0; v < limit; v += step) body`, v a local, limit a local, step ops pushing an i32. */
+function loop(v: number, limit: number, step: Op, body: Op[]): Op {
+  return [i32(0), set(v), 0x02, 0x40, 0x03, 0x40, get(v), get(limit), geU, 0x0d, 1, body, get(v), step, add, set(v), 0x0c, 0, 0x0b, 0x0b];
+}
+
+interface Fn {
+  name: string;
+  params: number;
+  locals: [count: number, type: number][];
+  body: Op[];
+}
+
+function assemble(fns: Fn[], shared: boolean): Uint8Array {
+  const arities = [...new Set(fns.map((f) => f.params))];
+  const types = section(1, vec(arities.map((n) => [0x60, ...vec(Array.from({ length: n }, () => [I32])), 0])));
+  const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
+  const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
+  const funcs = section(3, vec(fns.map((f) => uleb(arities.indexOf(f.params)))));
+  const exports = section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const bodies = fns.map((f) => {
+    const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...flat(f.body), 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  const code = section(10, vec(bodies));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The loops. Pointers and lengths are byte offsets and byte counts; vector loops need multiples of 16 bytes.
+
+/** `m = v > best || (best is NaN && v is not)`: v replaces the running maximum (first arg-max kept). */
+const beats = (v: number, best: number): Op => [get(v), get(best), fGt, get(best), get(best), fNe, get(v), get(v), fEq, vAnd, vOr];
+
+/**
+ * pool2x2(x, g, dx, ow, c, rs): one row of 2x2/2 max-pool windows. x and dx point at the window row's top-left
+ * cell, g at the row of dy; c is the channel stride and rs the input row stride (bytes). Each window's four
+ * cells are written: dy at the first arg-max (row major, NaN-aware as the cpu backend), zero elsewhere.
+ */
+const pool2x2: Fn = (() => {
+  const [x, g, dx, ow, c, rs, q, k, p, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [best, v, m1, m2, m3, gv] = [10, 11, 12, 13, 14, 15];
+  const step = (m: number, at: Op): Op => [get(p), at, add, vload(), set(v), beats(v, best), set(m), get(v), get(best), get(m), bitselect, set(best)];
+  const put = (at: Op, value: Op): Op => [get(d), at, add, value, vstore()];
+  return {
+    name: 'pool2x2',
+    params: 6,
+    locals: [[4, I32], [6, V128]],
+    body: [
+      loop(q, ow, i32(1), [
+        loop(k, c, i32(16), [
+          sum(x, k), set(p),
+          sum(dx, k), set(d),
+          get(p), vload(), set(best),
+          step(m1, get(c)),
+          step(m2, get(rs)),
+          step(m3, [get(rs), get(c), add]),
+          sum(g, k), vload(), set(gv),
+          put(i32(0), [get(gv), get(m1), get(m2), vOr, get(m3), vOr, vAndNot]),
+          put(get(c), [get(gv), get(m1), get(m2), vAndNot, get(m3), vAndNot, vAnd]),
+          put(get(rs), [get(gv), get(m2), get(m3), vAndNot, vAnd]),
+          put([get(rs), get(c), add], [get(gv), get(m3), vAnd]),
+        ]),
+        inc(x, [get(c), get(c), add]),
+        inc(dx, [get(c), get(c), add]),
+        inc(g, get(c)),
+      ]),
+    ],
+  };
+})();
+
+/** reluGrad(dy, x, out, n): out = dy * step(x), step(x) = 1 for x > 0, NaN for NaN x, else 0 (TF.js's formula). */
+const reluGrad: Fn = (() => {
+  const [dy, x, out, n, k] = [0, 1, 2, 3, 4];
+  const xv = 5;
+  return {
+    name: 'reluGrad',
+    params: 4,
+    locals: [[1, I32], [1, V128]],
+    body: [
+      loop(k, n, i32(16), [
+        sum(out, k),
+        sum(dy, k), vload(),
+        sum(x, k), vload(), set(xv),
+        get(xv), vconst(1), get(xv), vconst(0), fGt, vAnd, get(xv), get(xv), fNe, bitselect,
+        fMul,
+        vstore(),
+      ]),
+    ],
+  };
+})();
+
+/** sumRows(x, acc, rows, c): acc[j] += sum_r x[r, j] with acc in float64 (c bytes of float32 per row). */
+const sumRows: Fn = (() => {
+  const [x, acc, rows, c, r, k, a] = [0, 1, 2, 3, 4, 5, 6];
+  const v = 7;
+  return {
+    name: 'sumRows',
+    params: 4,
+    locals: [[3, I32], [1, V128]],
+    body: [
+      loop(r, rows, i32(1), [
+        get(acc), set(a),
+        loop(k, c, i32(16), [
+          sum(x, k), vload(), set(v),
+          get(a), get(a), vload(), get(v), promoteLow, dAdd, vstore(),
+          get(a), get(a), vload(16), get(v), get(v), highHalf, promoteLow, dAdd, vstore(16),
+          inc(a, i32(32)),
+        ]),
+        inc(x, get(c)),
+      ]),
+    ],
+  };
+})();
+
+/** addInto(dst, src, n): dst += src. */
+const addInto: Fn = (() => {
+  const [dst, src, n, k] = [0, 1, 2, 3];
+  return {
+    name: 'addInto',
+    params: 3,
+    locals: [[1, I32]],
+    body: [loop(k, n, i32(16), [sum(dst, k), sum(dst, k), vload(), sum(src, k), vload(), fAdd, vstore()])],
+  };
+})();
+
+/** Lane indices for i8x16.shuffle of 32-bit lanes: a.0, b.0, a.1, b.1 etc. (b's lanes numbered from 4). */
+const lanes = (...l: number[]): number[] => l.flatMap((k) => [4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]);
+const shuffle = (...l: number[]): Op => simd(0x0d, ...lanes(...l));
+
+/**
+ * im2colT(x, dst, nc, h, w, ci, oh, ow, s, top, left, kh, kw, row): the transposed im2col matrix of nc NHWC
+ * images, dst[(i*kw + j)*ci + c][(n*oh + p)*ow + q] = x[n, p*s + i - top, q*s + j - left, c] (zero outside),
+ * `row` the byte length of one dst row. Loops run image row by image row so that the source row stays in L1.
+ * The vector variant (`im2colT4`, ci a multiple of 4) moves 4 channels x 4 output columns at a time: four
+ * pixel loads, a 4x4 transpose by shuffles, four row stores; columns whose taps leave the image, and the last
+ * ow % 4, go one at a time.
+ */
+function makeIm2colT(vector: boolean): Fn {
+  const [x, dst, nc, h, w, ci, oh, ow, s, top, left, kh, kw, row] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [n, p, i, j, c, q, y, z, src, dp, sp, col, xrow, pix, kwci, one, spix, row2, row3, cstep] = Array.from({ length: 20 }, (_, k) => 14 + k);
+  const [v0, v1, v2, v3, t0, t1] = Array.from({ length: 6 }, (_, k) => 34 + k);
+  /** One output column of the channels handled per step (1, or 4 at rows dp, dp+row, dp+2row, dp+3row). */
+  const column = (channels: number): Op => [
+    get(z), get(w), ltU,
+    0x04, 0x40,
+    Array.from({ length: channels }, (_, cc) => [get(dp), cc ? [get([0, row, row2, row3][cc]), add] : [], get(sp), f32load(4 * cc), f32store()]),
+    0x05,
+    Array.from({ length: channels }, (_, cc) => [get(dp), cc ? [get([0, row, row2, row3][cc]), add] : [], f32zero, f32store()]),
+    0x0b,
+    inc(dp, i32(4)), inc(z, get(s)), inc(sp, get(spix)), inc(q, i32(1)),
+  ];
+  /** Four output columns of 4 channels: v_k = x at column q+k (channels c..c+3), transposed into 4 rows. */
+  const block: Op = [
+    get(sp), vload(), set(v0),
+    get(sp), get(spix), add, vload(), set(v1),
+    get(sp), get(spix), get(spix), add, add, vload(), set(v2),
+    get(sp), get(spix), get(spix), get(spix), add, add, add, vload(), set(v3),
+    get(v0), get(v1), shuffle(0, 4, 1, 5), set(t0), // v0.c0 v1.c0 v0.c1 v1.c1
+    get(v2), get(v3), shuffle(0, 4, 1, 5), set(t1), // v2.c0 v3.c0 v2.c1 v3.c1
+    get(dp), get(t0), get(t1), shuffle(0, 1, 4, 5), vstore(),
+    get(dp), get(row), add, get(t0), get(t1), shuffle(2, 3, 6, 7), vstore(),
+    get(v0), get(v1), shuffle(2, 6, 3, 7), set(t0), // v0.c2 v1.c2 v0.c3 v1.c3
+    get(v2), get(v3), shuffle(2, 6, 3, 7), set(t1),
+    get(dp), get(row2), add, get(t0), get(t1), shuffle(0, 1, 4, 5), vstore(),
+    get(dp), get(row3), add, get(t0), get(t1), shuffle(2, 3, 6, 7), vstore(),
+    inc(dp, i32(16)), inc(z, [get(s), i32(4), mul]), inc(sp, [get(spix), i32(4), mul]), inc(q, i32(4)),
+  ];
+  // The columns of one (j, channel or channel block): a while loop over q.
+  const columns: Op = vector
+    ? [
+        i32(0), set(q),
+        0x02, 0x40, 0x03, 0x40,
+        get(q), get(ow), geU, 0x0d, 1,
+        // A block when 4 columns remain and both its first and last tap lie inside the row.
+        get(q), i32(4), add, get(ow), 0x4d /* i32.le_u */,
+        get(z), get(w), ltU, 0x71 /* i32.and */,
+        get(z), get(s), i32(3), mul, add, get(w), ltU, 0x71,
+        0x04, 0x40, block, 0x05, column(4), 0x0b,
+        0x0c, 0, 0x0b, 0x0b,
+      ]
+    : [i32(0), set(q), 0x02, 0x40, 0x03, 0x40, get(q), get(ow), geU, 0x0d, 1, column(1), 0x0c, 0, 0x0b, 0x0b];
+  return {
+    name: vector ? 'im2colT4' : 'im2colT',
+    params: 14,
+    locals: [[20, I32], ...(vector ? ([[6, V128]] as [number, number][]) : [])],
+    body: [
+      i32(0), set(col), // byte offset of the current (n, p) block within a dst row
+      get(w), get(ci), mul, i32(4), mul, set(xrow), // bytes of one image row
+      get(ci), i32(4), mul, set(pix), // bytes of one pixel
+      get(s), get(pix), mul, set(spix), // bytes between the taps of consecutive output columns
+      get(kw), get(ci), mul, set(kwci),
+      get(row), get(row), add, set(row2),
+      get(row2), get(row), add, set(row3),
+      i32(1), set(one),
+      i32(vector ? 4 : 1), set(cstep),
+      loop(n, nc, get(one), [
+        loop(p, oh, get(one), [
+          loop(i, kh, get(one), [
+            get(p), get(s), mul, get(i), add, get(top), sub, set(y),
+            get(y), get(h), ltU,
+            0x04, 0x40, // if the source row exists
+            [
+              get(x), get(n), get(h), mul, get(y), add, get(xrow), mul, add, set(src),
+              loop(j, kw, get(one), [
+                loop(c, ci, get(cstep), [
+                  get(dst), get(i), get(kwci), mul, get(j), get(ci), mul, add, get(c), add, get(row), mul, add, get(col), add, set(dp),
+                  get(j), get(left), sub, set(z),
+                  get(src), get(c), i32(4), mul, add, get(z), get(pix), mul, add, set(sp),
+                  columns,
+                ]),
+              ]),
+            ],
+            0x05, // else: zero rows
+            [
+              loop(c, kwci, get(one), [
+                get(dst), get(i), get(kwci), mul, get(c), add, get(row), mul, add, get(col), add, set(dp),
+                loop(q, ow, get(one), [get(dp), f32zero, f32store(), inc(dp, i32(4))]),
+              ]),
+            ],
+            0x0b,
+          ]),
+          inc(col, [get(ow), i32(4), mul]),
+        ]),
+      ]),
+    ],
+  };
+}
+const im2colT = makeIm2colT(false);
+const im2colT4 = makeIm2colT(true);
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** The exported loops; arguments are heap byte offsets, counts and byte lengths (see each loop above). */
+export interface HeapSimd {
+  pool2x2(x: number, g: number, dx: number, ow: number, c: number, rs: number): void;
+  reluGrad(dy: number, x: number, out: number, n: number): void;
+  sumRows(x: number, acc: number, rows: number, c: number): void;
+  addInto(dst: number, src: number, n: number): void;
+  im2colT(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
+  /** im2colT for ci a multiple of 4. */
+  im2colT4(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
+}
+
+/** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
+export function simdModuleBytes(shared: boolean): Uint8Array {
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4], shared);
+}
+
+/** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+type Memory = InstanceType<WasmApi['Memory']>;
+
+const instances = new WeakMap<Memory, HeapSimd | null>();
+
+/**
+ * The SIMD loops bound to a wasm backend's heap, or undefined where the module does not validate or link
+ * (no wasm SIMD, or a backend without a reachable memory); callers then keep their JavaScript loops.
+ */
+export function heapSimd(backend: unknown): HeapSimd | undefined {
+  const mod = (backend as { wasm?: { wasmMemory?: Memory; asm?: { memory?: Memory } } }).wasm;
+  const memory = mod?.wasmMemory ?? mod?.asm?.memory;
+  if (!(memory instanceof WA.Memory)) return undefined;
+  let inst = instances.get(memory);
+  if (inst === undefined) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const m = new WA.Module(simdModuleBytes(shared));
+      inst = new WA.Instance(m, { env: { memory } }).exports as unknown as HeapSimd;
+    } catch {
+      inst = null;
+    }
+    instances.set(memory, inst);
+  }
+  return inst ?? undefined;
+}
