@@ -718,13 +718,18 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     }
     at::set_num_threads(threads);
 #ifdef __GLIBC__
-    // Activations of a training step are tens of MiB, allocated and freed every step. glibc serves such blocks
-    // with mmap and unmaps them on free, so each step faults every page in again; kept on the heap (up to
-    // glibc's 32 MiB mmap limit) they are reused. Measured here: a small-CNN input-gradient step 150-220 ms ->
-    // about 125 ms. Users' own MALLOC_* settings win.
-    if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && !std::getenv("MALLOC_TRIM_THRESHOLD_")) {
+    // Activations of a training step are tens of MiB, allocated and freed every step. glibc serves blocks
+    // above its mmap threshold with mmap and unmaps them on free, so each step faults every page in again (and
+    // the kernel zeroes it). Kept on the heap they are reused: first the threshold went to glibc's maximum,
+    // 32 MiB (small-CNN input-gradient step 150-220 ms -> about 125 ms), but ResNet-18's first-stage
+    // activations at batch 128 are 32 MiB + a little, and an input-gradient step still faulted 150,000 pages
+    // (600 MiB, half a second of system time); with mmap off (M_MMAP_MAX 0) it faults about 5,000. The cost:
+    // freed memory stays with the process (RSS stays at the largest step's peak; the top of the heap beyond
+    // 1 GiB free is trimmed). Users' own MALLOC_* settings win.
+    if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && !std::getenv("MALLOC_TRIM_THRESHOLD_") && !std::getenv("MALLOC_MMAP_MAX_")) {
       mallopt(M_MMAP_THRESHOLD, 32 << 20);
       mallopt(M_TRIM_THRESHOLD, 1 << 30);
+      mallopt(M_MMAP_MAX, 0);
     }
 #endif
     Napi::Object r = Napi::Object::New(info.Env());
@@ -772,6 +777,17 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 Napi::Value Free(const Napi::CallbackInfo& info) {
   store.erase(info[0].As<Napi::Number>().Int64Value());
   return info.Env().Undefined();
+}
+
+// heap() -> bytes the C heap (glibc malloc) has handed out and not had back, or -1 where unknown: the tests'
+// leak check for native memory outside ATen's storages.
+Napi::Value Heap(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 m = mallinfo2();
+  return Napi::Number::New(info.Env(), static_cast<double>(m.uordblks + m.hblkhd));
+#else
+  return Napi::Number::New(info.Env(), -1);
+#endif
 }
 
 Napi::Value Count(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(store.size())); }
@@ -823,6 +839,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, Free));
   exports.Set("count", Napi::Function::New(env, Count));
   exports.Set("bytes", Napi::Function::New(env, Bytes));
+  exports.Set("heap", Napi::Function::New(env, Heap));
   exports.Set("op", Napi::Function::New(env, Op));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;

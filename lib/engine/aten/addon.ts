@@ -19,6 +19,8 @@ export interface AtenAddon {
   count(): number;
   /** Bytes held by the distinct storages behind the stored tensors. */
   bytes(): number;
+  /** Bytes in use on the C heap (glibc malloc), or -1 where unknown: for leak checks. */
+  heap(): number;
   /** Runs a native kernel; returns `[nOut, (id, dtype, rank, ...dims) per output]`. */
   op(name: string, inputs: number[], ints: number[], floats: number[]): number[];
   /** Names of the native kernels. */
@@ -56,6 +58,10 @@ export function loadAddon(): AtenAddon {
   // shared (Node's own threads, other processes) a spinning team slowed a small training step 20-fold in our
   // measurements; passive waiting cost little on large kernels.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // OpenBLAS (Debian's libtorch runs matmuls on it) keeps its own worker threads, which spin in sched_yield for
+  // about 2^28 cycles after every call: on two cores that took one core from the next convolutions (20% of a
+  // small-CNN input-gradient profile). 2^4 cycles lets them sleep at once; other BLAS builds ignore the variable.
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(file) as AtenAddon;
