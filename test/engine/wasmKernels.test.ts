@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { engine, relError } from '../helpers/setup';
 import { registerWasmKernels } from '../../lib/engine/wasm';
-import { filterGradOptions } from '../../lib/engine/wasm/kernels';
+import { filterGradOptions, inputGradOptions } from '../../lib/engine/wasm/kernels';
 import { uniform, normal } from '../../lib/engine/seed';
 
 const on = async (backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> => {
@@ -34,6 +34,11 @@ const convCases = [
   { x: [3, 9, 7, 4], k: 3, co: 5, s: 2, pad: 'valid' },
   { x: [2, 8, 8, 4], k: 1, co: 6, s: 2, pad: 'same' },
   { x: [2, 11, 11, 2], k: 5, co: 3, s: 1, pad: 'same' },
+  { x: [2, 7, 10, 3], k: 3, co: 5, s: 1, pad: 'same' },
+  { x: [2, 10, 7, 3], k: 4, co: 5, s: 2, pad: 'same' },
+  // Channel counts that are multiples of 4: the SIMD filter transpose and im2col paths.
+  { x: [2, 8, 8, 8], k: 3, co: 12, s: 1, pad: 'same' },
+  { x: [3, 9, 9, 4], k: 3, co: 8, s: 2, pad: 'same' },
 ] as const;
 
 for (const c of convCases) {
@@ -44,10 +49,19 @@ for (const c of convCases) {
       const loss = (xx: tf.Tensor, ww: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.s, c.pad).square().sum();
       return tf.grads(loss)([x, w]);
     };
-    const [wx, ww] = await on('wasm', f);
     const [cx, cw] = await on('cpu', f);
-    assert.ok(relError(wx, cx) <= 1e-4, `dx rel err ${relError(wx, cx)}`);
-    assert.ok(relError(ww, cw) <= 1e-4, `dw rel err ${relError(ww, cw)}`);
+    const saved = inputGradOptions.col2imMaxChannels;
+    try {
+      // Input gradients both as convolutions (polyphase for strides) and, for few channels, as product + col2im.
+      for (const maxChannels of [0, 4]) {
+        inputGradOptions.col2imMaxChannels = maxChannels;
+        const [wx, ww] = await on('wasm', f);
+        assert.ok(relError(wx, cx) <= 1e-4, `dx rel err ${relError(wx, cx)} (col2im up to ${maxChannels} channels)`);
+        assert.ok(relError(ww, cw) <= 1e-4, `dw rel err ${relError(ww, cw)}`);
+      }
+    } finally {
+      inputGradOptions.col2imMaxChannels = saved;
+    }
   });
 }
 

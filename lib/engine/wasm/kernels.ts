@@ -153,6 +153,10 @@ function makeConv2DBackpropInput(original: tf.KernelFunc) {
     const [, oh, ow, co] = dy.shape;
     const sh = info.strideHeight;
     const sw = info.strideWidth;
+    if (ci <= inputGradOptions.col2imMaxChannels && sh === sw) {
+      const out = inputGradCol2im(dy, filter, attrs.inputShape, sh, top, left, backend as WasmBackend);
+      if (out) return out;
+    }
     if (sh > 1 || sw > 1) {
       const out = polyphaseInputGrad(dy, filter, attrs.inputShape, sh, sw, top, left, backend as WasmBackend);
       if (out) return out;
@@ -177,12 +181,53 @@ function makeConv2DBackpropInput(original: tf.KernelFunc) {
 }
 
 /**
- * The filter flipped in space with its channel axes swapped, [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: wasm's
- * Transpose, then the spatial flip as block copies. wasm's Reverse runs a generic per-element loop that takes
+ * Options of the input gradient (tests switch them): input gradients with at most `col2imMaxChannels` channels
+ * (an image's 3) run as one product and a col2im instead of a convolution with that few output channels.
+ */
+export const inputGradOptions = { col2imMaxChannels: 4 };
+
+/**
+ * dx as cols = dy [M, Co] x W^T [Co, KH*KW*Ci] (XNNPACK's fully connected operator, M = N*OH*OW) and a col2im
+ * that adds each row's taps into dx. For an input of 3 channels the convolution form has 3 output channels,
+ * which leaves most of XNNPACK's 8-wide output tile idle.
+ */
+function inputGradCol2im(dy: Info, filter: Info, inputShape: number[], s: number, top: number, left: number, backend: WasmBackend): Info | undefined {
+  const simd = heapSimd(backend);
+  if (!simd || dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const [kh, kw, ci, co] = filter.shape;
+  const [n, h, w] = inputShape;
+  const [, oh, ow] = dy.shape;
+  const k = kh * kw * ci;
+  return scoped(backend, (keep) => {
+    const w2 = keep(call('Reshape', { x: filter }, { shape: [k, co] }, backend));
+    const wT = keep(call('Transpose', { x: w2 }, { perm: [1, 0] }, backend)); // [Co, K]
+    const b = keep(call('Reshape', { x: wT }, { shape: [1, co, k] }, backend));
+    const a = keep(call('Reshape', { x: dy }, { shape: [1, n * oh * ow, co] }, backend));
+    const cols = keep(call('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }, backend)); // [1, M, K]
+    const out = keep(backend.makeOutput(inputShape, 'float32'));
+    backend.typedArrayFromHeap(out).fill(0);
+    simd.col2im(heapOffset(backend, cols), heapOffset(backend, out), n, h, w, ci, oh, ow, s, top, left, kh, kw);
+    return out;
+  });
+}
+
+/**
+ * The filter flipped in space with its channel axes swapped, [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: a SIMD
+ * transpose per tap where the channel counts are multiples of 4, else wasm's Transpose, then the spatial flip
+ * as block copies. wasm's Reverse runs a generic per-element loop that takes
  * about 110 ms on a 3x3x512x512 filter (once per layer and gradient, whatever the batch).
  */
 function flipTransposeFilter(filter: Info, backend: WasmBackend): Info {
   const [kh, kw, ci, co] = filter.shape;
+  const simd = ci % 4 === 0 && co % 4 === 0 ? heapSimd(backend) : undefined;
+  if (simd) {
+    // One pass: each tap's [Ci, Co] block transposed by 4x4 SIMD blocks into the mirrored tap.
+    const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+    const [src, dst] = [heapOffset(backend, filter), heapOffset(backend, out)];
+    const taps = kh * kw;
+    for (let t = 0; t < taps; t++) simd.transpose(src + t * ci * co * 4, dst + (taps - 1 - t) * ci * co * 4, ci, co);
+    return out;
+  }
   const t = call('Transpose', { x: filter }, { perm: [0, 1, 3, 2] }, backend);
   const out = backend.makeOutput([kh, kw, co, ci], 'float32');
   const src = backend.typedArrayFromHeap(t);

@@ -315,6 +315,92 @@ function makeIm2colT(vector: boolean): Fn {
 const im2colT = makeIm2colT(false);
 const im2colT4 = makeIm2colT(true);
 
+/**
+ * col2im(cols, dx, n, h, w, ci, oh, ow, s, top, left, kh, kw): dx[b, p*s + i - top, q*s + j - left, c] +=
+ * cols[(b*oh + p)*ow + q][(i*kw + j)*ci + c] for the taps inside the image (dx zeroed by the caller). Scalar:
+ * for the few-channel input gradients (an image's 3 channels) where a convolution's output tile is mostly idle.
+ */
+const col2im: Fn = (() => {
+  const [cols, dx, n, h, w, ci, oh, ow, s, top, left, kh, kw] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [b, p, q, i, j, c, u, v, src, dst, one, pix, tapRow] = Array.from({ length: 13 }, (_, k) => 13 + k);
+  return {
+    name: 'col2im',
+    params: 13,
+    locals: [[13, I32]],
+    body: [
+      i32(1), set(one),
+      get(ci), i32(4), mul, set(pix),
+      get(kw), get(pix), mul, set(tapRow), // bytes of one kernel row of a cols row
+      get(cols), set(src),
+      loop(b, n, get(one), [
+        loop(p, oh, get(one), [
+          loop(q, ow, get(one), [
+            loop(i, kh, get(one), [
+              get(p), get(s), mul, get(i), add, get(top), sub, set(u),
+              get(u), get(h), ltU,
+              0x04, 0x40,
+              [
+                loop(j, kw, get(one), [
+                  get(q), get(s), mul, get(j), add, get(left), sub, set(v),
+                  get(v), get(w), ltU,
+                  0x04, 0x40,
+                  [
+                    get(dx), get(b), get(h), mul, get(u), add, get(w), mul, get(v), add, get(pix), mul, add, set(dst),
+                    loop(c, ci, get(one), [get(dst), get(dst), f32load(), get(src), f32load(), 0x92 /* f32.add */, f32store(), inc(dst, i32(4)), inc(src, i32(4))]),
+                  ],
+                  0x05,
+                  inc(src, get(pix)),
+                  0x0b,
+                ]),
+              ],
+              0x05,
+              inc(src, get(tapRow)),
+              0x0b,
+            ]),
+          ]),
+        ]),
+      ]),
+    ],
+  };
+})();
+
+/**
+ * transpose(src, dst, rows, cols): dst[cols][rows] = src[rows][cols] for rows and cols multiples of 4, by 4x4
+ * blocks (four row loads, shuffles, four row stores).
+ */
+const transpose: Fn = (() => {
+  const [src, dst, rows, cols, r, c, sp, dp, rowB, colB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [v0, v1, v2, v3, t0, t1] = [10, 11, 12, 13, 14, 15];
+  const at = (base: number, stride: number, k: number): Op => [get(base), k ? [get(stride), i32(k), mul, add] : []];
+  return {
+    name: 'transpose',
+    params: 4,
+    locals: [[6, I32], [6, V128]],
+    body: [
+      get(cols), i32(4), mul, set(colB), // bytes of a source row
+      get(rows), i32(4), mul, set(rowB), // bytes of a destination row
+      loop(r, rows, i32(4), [
+        loop(c, cols, i32(4), [
+          get(src), get(r), get(colB), mul, add, get(c), i32(4), mul, add, set(sp),
+          get(dst), get(c), get(rowB), mul, add, get(r), i32(4), mul, add, set(dp),
+          at(sp, colB, 0), vload(), set(v0),
+          at(sp, colB, 1), vload(), set(v1),
+          at(sp, colB, 2), vload(), set(v2),
+          at(sp, colB, 3), vload(), set(v3),
+          get(v0), get(v1), shuffle(0, 4, 1, 5), set(t0),
+          get(v2), get(v3), shuffle(0, 4, 1, 5), set(t1),
+          at(dp, rowB, 0), get(t0), get(t1), shuffle(0, 1, 4, 5), vstore(),
+          at(dp, rowB, 1), get(t0), get(t1), shuffle(2, 3, 6, 7), vstore(),
+          get(v0), get(v1), shuffle(2, 6, 3, 7), set(t0),
+          get(v2), get(v3), shuffle(2, 6, 3, 7), set(t1),
+          at(dp, rowB, 2), get(t0), get(t1), shuffle(0, 1, 4, 5), vstore(),
+          at(dp, rowB, 3), get(t0), get(t1), shuffle(2, 3, 6, 7), vstore(),
+        ]),
+      ]),
+    ],
+  };
+})();
+
 // ---------------------------------------------------------------------------------------------------------
 
 /** The exported loops; arguments are heap byte offsets, counts and byte lengths (see each loop above). */
@@ -324,13 +410,15 @@ export interface HeapSimd {
   sumRows(x: number, acc: number, rows: number, c: number): void;
   addInto(dst: number, src: number, n: number): void;
   im2colT(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+  col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
   /** im2colT for ci a multiple of 4. */
   im2colT4(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
 }
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
