@@ -76,10 +76,10 @@ export const filterGradOptions: { mode: 'gemm' | 'conv' | 'im2col'; chunkBytes: 
  * dW as products of the transposed im2col matrix with dy, a few images at a time:
  * dW[(i, j, c), o] = sum_m cols[(i, j, c), m] dy[m, o] over the output pixels m of the chunk. The product is
  * XNNPACK's fully connected operator with dy's rows as its (packed) weights, read in place through a view of
- * dy's buffer; the transposed im2col comes from a SIMD-free wasm loop over the heap. One large product over the
- * whole batch, or the convolution with dy as its filter, has a contraction over every output pixel of the
- * batch, which streams the packed operand from memory once per row tile; chunks of about a megabyte of dy
- * stay in cache. Returns undefined where the heap loops are unavailable.
+ * dy's buffer; the transposed im2col is a wasm loop over the heap (4x4 SIMD transposes for channel counts that
+ * are multiples of 4). The convolution with dy as its filter (the 'conv' mode) runs the same product but first
+ * transposes x and dy and repacks dy in HWIO -> OHWI order, which cost it 1.2-2x more; chunks of about a
+ * megabyte of dy bound the im2col buffer. Returns undefined where the heap loops are unavailable.
  */
 function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & { filterShape: [number, number, number, number] }, backend: WasmBackend): Info | undefined {
   const simd = heapSimd(backend);
@@ -290,6 +290,22 @@ function polyphaseInputGrad(dy: Info, filter: Info, inputShape: number[], sh: nu
     const out = backend.makeOutput([n, h, w, ci], 'float32');
     // Views only now: any allocation above may have grown (and detached) the heap.
     const dx = backend.typedArrayFromHeap(out);
+    const simd = ci % 4 === 0 ? heapSimd(backend) : undefined;
+    if (simd) {
+      // Each phase's rows go to every s-th pixel of dx's rows; phases without taps leave zeros.
+      if (phases.some((p) => !p.y)) dx.fill(0);
+      const dxo = heapOffset(backend, out);
+      for (const { ph, pw, y } of phases) {
+        if (!y) continue;
+        const [, srcH, srcW] = y.shape;
+        const yo = heapOffset(backend, y);
+        const hRows = Math.ceil((h - ph) / sh);
+        const wCols = Math.ceil((w - pw) / sw);
+        for (let b = 0; b < n; b++)
+          for (let m = 0; m < hRows; m++) simd.copyRows(yo + (b * srcH + m) * srcW * ci * 4, dxo + ((b * h + m * sh + ph) * w + pw) * ci * 4, wCols, ci * 4, ci * 4, sw * ci * 4);
+      }
+      return out;
+    }
     for (const { ph, pw, y } of phases) {
       const src = y ? backend.typedArrayFromHeap(y) : undefined;
       const [, srcH, srcW] = y ? y.shape : [0, 0, 0];

@@ -365,6 +365,26 @@ const col2im: Fn = (() => {
 })();
 
 /**
+ * copyRows(src, dst, count, bytes, srcStride, dstStride): copies `count` blocks of `bytes` (a multiple of 16)
+ * from src to dst, the blocks `srcStride` and `dstStride` bytes apart (interleaving stride phases of a tensor).
+ */
+const copyRows: Fn = (() => {
+  const [src, dst, count, bytes, ss, ds, r, k] = [0, 1, 2, 3, 4, 5, 6, 7];
+  return {
+    name: 'copyRows',
+    params: 6,
+    locals: [[2, I32]],
+    body: [
+      loop(r, count, i32(1), [
+        loop(k, bytes, i32(16), [sum(dst, k), sum(src, k), vload(), vstore()]),
+        inc(src, get(ss)),
+        inc(dst, get(ds)),
+      ]),
+    ],
+  };
+})();
+
+/**
  * transpose(src, dst, rows, cols): dst[cols][rows] = src[rows][cols] for rows and cols multiples of 4, by 4x4
  * blocks (four row loads, shuffles, four row stores).
  */
@@ -411,6 +431,7 @@ export interface HeapSimd {
   addInto(dst: number, src: number, n: number): void;
   im2colT(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  copyRows(src: number, dst: number, count: number, bytes: number, srcStride: number, dstStride: number): void;
   col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
   /** im2colT for ci a multiple of 4. */
   im2colT4(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
@@ -418,7 +439,7 @@ export interface HeapSimd {
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
