@@ -190,6 +190,26 @@ test('leading-axis Sum and Mean (vector rows and not, keepDims) match the cpu ba
   w.forEach((v, i) => assert.ok(relError(v, c[i]) <= 1e-6, `output ${i} rel err ${relError(v, c[i])}`));
 });
 
+test('Mean gradients (batch-norm statistics, other axes, double backprop) and vector Tile match the cpu backend', async () => {
+  const f = () => {
+    const x = uniform([4, 3, 5, 8], -1, 1, 23);
+    const w = uniform([4, 3, 5, 8], -1, 1, 24);
+    // Batch norm in training mode, as lib/models/layers.ts builds it.
+    const bn = (z: tf.Tensor) => {
+      const { mean, variance } = tf.moments(z, [0, 1, 2], true);
+      return z.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(w).sum();
+    };
+    const g1 = tf.grad(bn)(x);
+    const g2 = tf.grad((z: tf.Tensor) => tf.grad(bn)(z).square().sum())(x);
+    const g3 = tf.grad((z: tf.Tensor) => z.mean([1, 2]).square().sum().add(z.mean(3, true).mul(2).sum()))(x);
+    const v = uniform([1, 1, 8], -1, 1, 25);
+    return [g1, g2, g3, tf.tile(v, [3, 5, 1]), tf.tile(v.reshape([1, 8]), [6, 1]), tf.tile(uniform([2, 3], -1, 1, 26), [2, 2])];
+  };
+  const w = await on('wasm', f);
+  const c = await on('cpu', f);
+  w.forEach((v, i) => assert.ok(relError(v, c[i]) <= 1e-4, `output ${i} rel err ${relError(v, c[i])}`));
+});
+
 test('Identity and same-dtype Cast share the input buffer and keep it alive until the last reference goes', async () => {
   await tf.setBackend('wasm');
   const before = tf.memory().numDataBuffers;

@@ -350,6 +350,28 @@ function makeBatchMatMul(original: tf.KernelFunc) {
   };
 }
 
+/**
+ * Tile where the input repeats whole (every tiled axis has size 1 and comes before every axis of size > 1: a
+ * per-channel vector broadcast over [N, H, W], as the Mean gradient asks) as a SIMD block copy; wasm's Tile
+ * computes an index per element.
+ */
+function makeTile(original: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info => {
+    const { x } = args.inputs as { x: Info };
+    const { reps } = args.attrs as unknown as { reps: number[] };
+    const backend = args.backend as WasmBackend;
+    const k = reps.findIndex((r, i) => r === 1 && x.shape.slice(i).every((_, j) => reps[i + j] === 1));
+    const block = tf.util.sizeFromShape(x.shape);
+    const whole = k >= 0 && x.shape.slice(0, k).every((d) => d === 1) && block % 4 === 0 && x.dtype === 'float32';
+    const simd = whole ? heapSimd(backend) : undefined;
+    if (!simd) return call('Tile', args.inputs, args.attrs, backend, original);
+    const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), 'float32');
+    const times = reps.slice(0, k).reduce((a, b) => a * b, 1);
+    simd.copyRows(heapOffset(backend, x), heapOffset(backend, out), times, block * 4, 0, block * 4);
+    return out;
+  };
+}
+
 /** Kernel name of the fused ReLU gradient dy * step(x) (wasm only; see ./gradients). */
 export const WASM_RELU_GRAD = 'WasmReluGrad';
 
@@ -394,6 +416,7 @@ export function registerFastWasmKernels(): string[] {
     ['Mean', makeReduce('Mean')],
     ['Identity', makeShared('Identity')],
     ['Cast', makeShared('Cast')],
+    ['Tile', makeTile],
   ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
