@@ -177,7 +177,7 @@ at::Tensor reduceAxes(const at::Tensor& x, const Ints& axes, bool keep, int kind
 // Runs f(begin, end) over [0, n) on ATen's intra-op threads. at::parallel_for is a header template that stays
 // serial unless this file is compiled with OpenMP, and -fopenmp here would bring a second OpenMP runtime next to
 // the one pip's torch bundles; TensorIterator::for_each is compiled inside libtorch and splits its range over
-// libtorch's own threads. A byte tensor of n elements stands for the range (one byte per item, its values unused).
+// libtorch's own threads. A byte tensor stands for the range, one byte (never read) per block of items.
 template <typename F>
 void parallelRange(int64_t n, int64_t grain, const F& f) {
   if (n <= 0) return;
@@ -185,7 +185,8 @@ void parallelRange(int64_t n, int64_t grain, const F& f) {
     f(int64_t{0}, n);
     return;
   }
-  at::Tensor range = at::empty({n}, at::TensorOptions().dtype(at::kByte));
+  const int64_t block = std::max<int64_t>(1, grain / 64);
+  at::Tensor range = at::empty({(n + block - 1) / block}, at::TensorOptions().dtype(at::kByte));
   const char* base = static_cast<const char*>(range.data_ptr());
   at::TensorIterator iter = at::TensorIteratorConfig()
                                 .add_output(range)
@@ -196,9 +197,9 @@ void parallelRange(int64_t n, int64_t grain, const F& f) {
   iter.for_each(
       [&](char** data, const int64_t*, int64_t size) {
         const int64_t b = data[0] - base;
-        f(b, b + size);
+        f(b * block, std::min(n, (b + size) * block));
       },
-      grain);
+      std::max<int64_t>(1, grain / block));
 }
 
 // TF's step: 1 where x > 0, alpha elsewhere, NaN stays NaN. Branch-free so that it vectorises (signs of
