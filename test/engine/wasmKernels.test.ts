@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { engine, relError } from '../helpers/setup';
 import { registerWasmKernels } from '../../lib/engine/wasm';
-import { filterGradOptions, inputGradOptions } from '../../lib/engine/wasm/kernels';
+import { filterGradOptions, inputGradOptions, winogradOptions } from '../../lib/engine/wasm/kernels';
 import { uniform, normal } from '../../lib/engine/seed';
 
 const on = async (backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> => {
@@ -144,6 +144,35 @@ test('filter gradients in every mode and chunking (stride, padding, 1x1, partial
     }
   } finally {
     Object.assign(filterGradOptions, saved);
+  }
+});
+
+test('Winograd 3x3 convolutions (odd sizes, padding, chunks) and the input gradients through them match the cpu backend', async () => {
+  const cases = [
+    { x: [3, 8, 8, 8], co: 4, pad: 'same' },
+    { x: [2, 7, 9, 4], co: 8, pad: 'same' },
+    { x: [2, 7, 6, 4], co: 12, pad: 'valid' },
+    { x: [2, 5, 5, 8], co: 8, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+    { x: [1, 3, 3, 4], co: 4, pad: 'valid' },
+  ] as const;
+  const f = () =>
+    cases.flatMap((c, i) => {
+      const x = uniform([...c.x], -1, 1, 40 + i) as tf.Tensor4D;
+      const w = normal([3, 3, c.x[3], c.co], 0.5, 50 + i) as tf.Tensor4D;
+      const y = tf.conv2d(x, w, 1, c.pad as 'same');
+      return [y, tf.grad((z: tf.Tensor) => tf.conv2d(z as tf.Tensor4D, w, 1, c.pad as 'same').square().sum())(x)];
+    });
+  const cpu = await on('cpu', f);
+  const saved = { ...winogradOptions };
+  try {
+    // One image per chunk (a partial chunk count) and the whole batch in one.
+    for (const chunkBytes of [1, 64 << 20]) {
+      Object.assign(winogradOptions, { enabled: true, chunkBytes, minChannelProduct: 0 });
+      const w = await on('wasm', f);
+      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}: output ${i} rel err ${relError(v, cpu[i])}`));
+    }
+  } finally {
+    Object.assign(winogradOptions, saved);
   }
 });
 

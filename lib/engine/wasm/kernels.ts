@@ -372,6 +372,98 @@ function makeTile(original: tf.KernelFunc) {
   };
 }
 
+/**
+ * Options of the Winograd convolution (tests and benchmarks switch it): `enabled`, and the bytes of the
+ * transformed tiles per chunk of images. Every chunk costs 16 products, each a parallel region: with the
+ * machine's other core busy, each region waited ~1.4 ms for the second thread, so chunks are large (whole
+ * ResNet-18 batches but the first stage's). Convolutions with Ci*Co below `minChannelProduct` stay direct: for
+ * the small CNN's 32 -> 64 layer both took the same time. Environment: ROBUSTLAB_WASM_WINOGRAD=0 disables it.
+ */
+export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64 };
+
+type RawMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: boolean, transposeB: boolean, outId: number) => void;
+const rawMatMuls = new WeakMap<object, RawMatMul>();
+
+/** out = a x b for rank-3 tensors of batch 1 through wasm's BatchMatMul entry point, into an existing output. */
+function matMulInto(backend: WasmBackend, a: Info, b: Info, out: Info): void {
+  const b0 = backend as unknown as { wasm: { cwrap(name: string, ret: null, args: string[]): RawMatMul }; dataIdMap: { get(id: object): { id: number } } };
+  let f = rawMatMuls.get(backend);
+  if (!f) {
+    f = b0.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    rawMatMuls.set(backend, f);
+  }
+  const bytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
+  f(b0.dataIdMap.get(a.dataId).id, bytes(a.shape), 3, b0.dataIdMap.get(b.dataId).id, bytes(b.shape), 3, false, false, b0.dataIdMap.get(out.dataId).id);
+}
+
+/**
+ * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3): each 4x4 input tile d and the filter g are transformed
+ * (B^T d B, G g G^T: SIMD loops on the heap), the 16 transformed planes are multiplied as 16 products
+ * [tiles, Ci] x [Ci, Co] (XNNPACK's fully connected operator, packed once per call for all chunks) and each
+ * tile's 2x2 outputs come back by A^T m A: 2.25x fewer multiplications than the direct convolution, which
+ * XNNPACK runs at about the same rate per multiplication. Used for the forward convolution and, through it,
+ * the stride-1 input gradient. Returns undefined where it does not apply.
+ */
+function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
+  const [n, h, w, ci] = x.shape;
+  const co = filter.shape[3];
+  const { outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const simd = heapSimd(backend);
+  if (!simd || n === 0 || oh === 0 || ow === 0) return undefined;
+  const th = Math.ceil(oh / 2);
+  const tw = Math.ceil(ow / 2);
+  const nc = Math.max(1, Math.min(n, Math.floor(winogradOptions.chunkBytes / (16 * th * tw * Math.max(ci, co) * 4))));
+  const U = backend.makeOutput([16 * ci * co], 'float32');
+  const V = backend.makeOutput([16 * nc * th * tw * ci], 'float32');
+  const M = backend.makeOutput([16 * nc * th * tw * co], 'float32');
+  const out = backend.makeOutput([n, oh, ow, co], 'float32');
+  const views: Info[] = [];
+  const view = (base: Info, byteOffset: number, shape: number[]) => {
+    const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
+    views.push(v);
+    return v;
+  };
+  try {
+    simd.winoFilter(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
+    const us = Array.from({ length: 16 }, (_, k) => view(U, k * ci * co * 4, [1, ci, co]));
+    const keep = views.length;
+    for (let n0 = 0; n0 < n; n0 += nc) {
+      const c = Math.min(nc, n - n0);
+      const tiles = c * th * tw;
+      simd.winoIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, tiles);
+      for (let k = 0; k < 16; k++) matMulInto(backend, view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], view(M, k * tiles * co * 4, [1, tiles, co]));
+      dropViews(backend, views.splice(keep));
+      simd.winoOut(heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4, c, oh, ow, co, th, tw, tiles);
+    }
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    dropViews(backend, views);
+    for (const t of [U, V, M]) backend.disposeData(t.dataId);
+  }
+  return out;
+}
+
+/** Conv2D: {@link winogradConv2D} for 3x3 stride-1 float32 NHWC convolutions with channel counts that are multiples of 4. */
+function makeConv2D(original: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info => {
+    const { x, filter } = args.inputs as { x: Info; filter: Info };
+    const a = args.attrs as unknown as ConvAttrs & { dilations: number | [number, number] };
+    const backend = args.backend as WasmBackend;
+    const [kh, kw, ci, co] = filter.shape;
+    if (winogradOptions.enabled && kh === 3 && kw === 3 && ci % 4 === 0 && co % 4 === 0 && ci * co >= winogradOptions.minChannelProduct && a.dataFormat !== 'NCHW' && x.dtype === 'float32' && filter.dtype === 'float32') {
+      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode);
+      if (info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+        const out = winogradConv2D(x, filter, info, backend);
+        if (out) return out;
+      }
+    }
+    return call('Conv2D', args.inputs, args.attrs, backend, original);
+  };
+}
+
 /** Kernel name of the fused ReLU gradient dy * step(x) (wasm only; see ./gradients). */
 export const WASM_RELU_GRAD = 'WasmReluGrad';
 
@@ -417,6 +509,7 @@ export function registerFastWasmKernels(): string[] {
     ['Identity', makeShared('Identity')],
     ['Cast', makeShared('Cast')],
     ['Tile', makeTile],
+    ['Conv2D', makeConv2D],
   ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
