@@ -147,7 +147,7 @@ test('filter gradients in every mode and chunking (stride, padding, 1x1, partial
   }
 });
 
-test('Winograd 3x3 convolutions (odd sizes, padding, chunks) and the input gradients through them match the cpu backend', async () => {
+test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradients (odd sizes, padding, chunks) match the cpu backend', async () => {
   const cases = [
     { x: [3, 8, 8, 8], co: 4, pad: 'same' },
     { x: [2, 7, 9, 4], co: 8, pad: 'same' },
@@ -160,14 +160,15 @@ test('Winograd 3x3 convolutions (odd sizes, padding, chunks) and the input gradi
       const x = uniform([...c.x], -1, 1, 40 + i) as tf.Tensor4D;
       const w = normal([3, 3, c.x[3], c.co], 0.5, 50 + i) as tf.Tensor4D;
       const y = tf.conv2d(x, w, 1, c.pad as 'same');
-      return [y, tf.grad((z: tf.Tensor) => tf.conv2d(z as tf.Tensor4D, w, 1, c.pad as 'same').square().sum())(x)];
+      const loss = (z: tf.Tensor, v: tf.Tensor) => tf.conv2d(z as tf.Tensor4D, v as tf.Tensor4D, 1, c.pad as 'same').square().sum();
+      return [y, ...tf.grads(loss)([x, w])];
     });
   const cpu = await on('cpu', f);
   const saved = { ...winogradOptions };
   try {
     // One image per chunk (a partial chunk count) and the whole batch in one.
     for (const chunkBytes of [1, 64 << 20]) {
-      Object.assign(winogradOptions, { enabled: true, chunkBytes, minChannelProduct: 0 });
+      Object.assign(winogradOptions, { enabled: true, chunkBytes, minChannelProduct: 0, minFilterGradChannelProduct: 0 });
       const w = await on('wasm', f);
       w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}: output ${i} rel err ${relError(v, cpu[i])}`));
     }

@@ -40,6 +40,14 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
   const backend = args.backend as Backend;
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
   if (filterGradOptions.mode === 'im2col') return conv2DBackpropFilterIm2col(args);
+  const [fh, fw, fci, fco] = attrs.filterShape;
+  if (filterGradOptions.mode === 'gemm' && winogradOptions.enabled && fh === 3 && fw === 3 && fci % 4 === 0 && fco % 4 === 0 && fci * fco >= winogradOptions.minFilterGradChannelProduct && x.dtype === 'float32' && dy.dtype === 'float32') {
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    if (info.strideHeight === 1 && info.strideWidth === 1) {
+      const out = winogradFilterGrad(x, dy, info, backend as WasmBackend);
+      if (out) return out;
+    }
+  }
   if (filterGradOptions.mode === 'gemm') {
     const out = conv2DBackpropFilterGemm(x, dy, attrs, backend as WasmBackend);
     if (out) return out;
@@ -395,9 +403,12 @@ function makeTile(original: tf.KernelFunc) {
  * transformed tiles per chunk of images. Every chunk costs 16 products, each a parallel region: with the
  * machine's other core busy, each region waited ~1.4 ms for the second thread, so chunks are large (whole
  * ResNet-18 batches but the first stage's). Convolutions with Ci*Co below `minChannelProduct` stay direct: for
- * the small CNN's 32 -> 64 layer both took the same time. Environment: ROBUSTLAB_WASM_WINOGRAD=0 disables it.
+ * the small CNN's 32 -> 64 layer both took the same time. Filter gradients need Ci*Co of at least
+ * `minFilterGradChannelProduct`: their products contract over tiles, so XNNPACK packs a [tiles, Ci] operand
+ * per product (~9 ns per value: 140 ms for ResNet-18's first stage at batch 64, as much as it saves there).
+ * Environment: ROBUSTLAB_WASM_WINOGRAD=0 disables it.
  */
-export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64 };
+export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64, minFilterGradChannelProduct: 128 * 128 };
 
 type RawMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: boolean, transposeB: boolean, outId: number) => void;
 const rawMatMuls = new WeakMap<object, RawMatMul>();
@@ -460,6 +471,69 @@ function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo,
   } finally {
     dropViews(backend, views);
     for (const t of [U, V, M]) backend.disposeData(t.dataId);
+  }
+  return out;
+}
+
+/**
+ * dW of a 3x3 stride-1 convolution by Winograd F(3x3, 2x2): every 2x2 tile g of dy and its 4x4 input patch d
+ * contribute A'^T [(G' g G'^T) * (B^T d B)] A' (simd.ts); summed over tiles that is 16 products
+ * [Co, tiles] x [tiles, Ci] (XNNPACK's fully connected operator), then one output transform and a transpose
+ * per tap into [3, 3, Ci, Co]. 2.25x fewer multiplications than the im2col product. Returns undefined where it
+ * does not apply.
+ */
+function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
+  const [n, h, w, ci] = x.shape;
+  const co = dy.shape[3];
+  const { outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const simd = heapSimd(backend);
+  if (!simd || n === 0 || oh === 0 || ow === 0) return undefined;
+  const th = Math.ceil(oh / 2);
+  const tw = Math.ceil(ow / 2);
+  const nc = Math.max(1, Math.min(n, Math.floor(winogradOptions.chunkBytes / (16 * th * tw * Math.max(ci, co) * 4))));
+  // Tiles per chunk rounded up to a multiple of 4 for the 4x4-block transposes; the extra rows stay zero.
+  const cap = Math.ceil((nc * th * tw) / 4) * 4;
+  const V = backend.makeOutput([16 * cap * ci], 'float32');
+  const G = backend.makeOutput([16 * cap * co], 'float32');
+  const GT = backend.makeOutput([16 * cap * co], 'float32');
+  const M = backend.makeOutput([16 * co * ci], 'float32');
+  const M2 = nc < n ? backend.makeOutput([16 * co * ci], 'float32') : undefined;
+  const W9 = backend.makeOutput([9 * co * ci], 'float32');
+  const views: Info[] = [];
+  const view = (base: Info, byteOffset: number, shape: number[]) => {
+    const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
+    views.push(v);
+    return v;
+  };
+  let out: Info | undefined;
+  try {
+    for (let n0 = 0; n0 < n; n0 += nc) {
+      const c = Math.min(nc, n - n0);
+      const tiles = c * th * tw;
+      const t4 = Math.ceil(tiles / 4) * 4;
+      if (t4 > tiles) {
+        backend.typedArrayFromHeap(V).fill(0);
+        backend.typedArrayFromHeap(G).fill(0);
+      }
+      // Both transforms lay their 16 matrices out with t4 rows.
+      simd.winoIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, t4);
+      simd.winoDy(heapOffset(backend, dy) + n0 * oh * ow * co * 4, heapOffset(backend, G), c, oh, ow, co, th, tw, t4);
+      for (let k = 0; k < 16; k++) simd.transpose(heapOffset(backend, G) + k * t4 * co * 4, heapOffset(backend, GT) + k * co * t4 * 4, t4, co);
+      const into = n0 === 0 ? M : M2!;
+      for (let k = 0; k < 16; k++) matMulInto(backend, view(GT, k * co * t4 * 4, [1, co, t4]), view(V, k * t4 * ci * 4, [1, t4, ci]), view(into, k * co * ci * 4, [1, co, ci]));
+      dropViews(backend, views);
+      if (into !== M) simd.addInto(heapOffset(backend, M), heapOffset(backend, M2!), 16 * co * ci * 4);
+    }
+    simd.winoOutW(heapOffset(backend, M), heapOffset(backend, W9), co * ci);
+    out = backend.makeOutput([3, 3, ci, co], 'float32');
+    for (let tap = 0; tap < 9; tap++) simd.transpose(heapOffset(backend, W9) + tap * co * ci * 4, heapOffset(backend, out) + tap * ci * co * 4, co, ci);
+  } catch (e) {
+    if (out) backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    dropViews(backend, views);
+    for (const t of [V, G, GT, M, M2, W9]) if (t) backend.disposeData(t.dataId);
   }
   return out;
 }

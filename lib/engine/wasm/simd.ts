@@ -571,6 +571,97 @@ const winoFilter: Fn = (() => {
   };
 })();
 
+// Winograd F(3x3, 2x2) for filter gradients: dW[i, j] = sum over 2x2 dy tiles g and their 4x4 input patches d
+// of the correlation d * g, i.e. A'^T [(G' g G'^T) * (B^T d B)] A' summed over tiles. winoIn supplies B^T d B
+// with F(2x2, 3x3)'s B^T, whose last row is the negative of F(3x3, 2x2)'s; G' = D G with D = diag(1, 1, 1, -1)
+// negates the matching row and column of the dy transform, so the elementwise products are unchanged.
+
+/**
+ * winoDy(dy, G, n, oh, ow, co, th, tw, tiles): G[k][t][o] = (G' g G'^T)[k] for dy's 2x2 tile g of tile t (rows
+ * 2i, 2i+1, columns 2j, 2j+1, zero past oh, ow), G' = [[1, 0], [1/2, 1/2], [1/2, -1/2], [0, -1]]: 16 matrices
+ * [tiles][co] (co a multiple of 4), `tiles` their row count.
+ */
+const winoDy: Fn = (() => {
+  const [dy, G, n, oh, ow, co, th, tw, tiles] = Array.from({ length: 9 }, (_, k) => k);
+  const [b, i, j, o, t, at, pix, rowB, one, okR, okC, mat, dst] = Array.from({ length: 13 }, (_, k) => 9 + k);
+  const g = [22, 23, 24, 25]; // g[2r + s]
+  const r = Array.from({ length: 8 }, (_, k) => 26 + k); // G' g: 4 rows of 2
+  const half = (e: Op): Op => [e, vhalf, fMul];
+  const neg = (e: Op): Op => [vzero, e, fSub];
+  const load = (rr: number, ss: number): Op => {
+    const ok: Op = rr && ss ? [get(okR), get(okC), 0x71] : rr ? get(okR) : ss ? get(okC) : i32(1);
+    return [ok, 0x04, V128, get(at), rr ? [get(rowB), add] : [], ss ? [get(pix), add] : [], vload(), 0x05, vzero, 0x0b, set(g[2 * rr + ss])];
+  };
+  return {
+    name: 'winoDy',
+    params: 9,
+    locals: [[13, I32], [12, V128]],
+    body: [
+      i32(1), set(one),
+      get(co), i32(4), mul, set(pix),
+      get(ow), get(pix), mul, set(rowB),
+      get(tiles), get(pix), mul, set(mat), // bytes of one of the 16 matrices
+      i32(0), set(t),
+      loop(b, n, get(one), [
+        loop(i, th, get(one), [
+          get(i), get(i), add, i32(1), add, get(oh), ltU, set(okR),
+          loop(j, tw, get(one), [
+            get(j), get(j), add, i32(1), add, get(ow), ltU, set(okC),
+            loop(o, co, i32(4), [
+              get(dy), get(b), get(oh), mul, get(i), get(i), add, add, get(ow), mul, get(j), get(j), add, add, get(pix), mul, add, get(o), i32(4), mul, add, set(at),
+              load(0, 0), load(0, 1), load(1, 0), load(1, 1),
+              Array.from({ length: 2 }, (_, q) => [
+                get(g[q]), set(r[q]),
+                half(lin([g[q], 1], [g[2 + q], 1])), set(r[2 + q]),
+                half(lin([g[q], 1], [g[2 + q], -1])), set(r[4 + q]),
+                neg(get(g[2 + q])), set(r[6 + q]),
+              ]),
+              get(G), get(t), get(pix), mul, add, get(o), i32(4), mul, add, set(dst),
+              Array.from({ length: 4 }, (_, k) => {
+                const [a0, a1] = [r[2 * k], r[2 * k + 1]];
+                const exprs = [get(a0), half(lin([a0, 1], [a1, 1])), half(lin([a0, 1], [a1, -1])), neg(get(a1))];
+                return exprs.map((e, l) => [get(dst), 4 * k + l ? [get(mat), i32(4 * k + l), mul, add] : [], e, vstore()]);
+              }),
+            ]),
+            inc(t, get(one)),
+          ]),
+        ]),
+      ]),
+    ],
+  };
+})();
+
+/**
+ * winoOutW(M, out, P): out[3i + j][e] = (A'^T M A')[i][j] over the 16 planes M[k][e] of P floats (P a multiple of
+ * 4), A'^T = [[1, 1, 1, 0], [0, 1, -1, 0], [0, 1, 1, 1]].
+ */
+const winoOutW: Fn = (() => {
+  const [M, out, P, e, plane] = [0, 1, 2, 3, 4];
+  const m = Array.from({ length: 16 }, (_, k) => 5 + k);
+  const u = Array.from({ length: 12 }, (_, k) => 21 + k);
+  return {
+    name: 'winoOutW',
+    params: 3,
+    locals: [[2, I32], [28, V128]],
+    body: [
+      get(P), i32(4), mul, set(plane),
+      loop(e, plane, i32(16), [
+        Array.from({ length: 16 }, (_, k) => [get(M), get(e), add, k ? [get(plane), i32(k), mul, add] : [], vload(), set(m[k])]),
+        Array.from({ length: 4 }, (_, q) => [
+          lin([m[q], 1], [m[4 + q], 1], [m[8 + q], 1]), set(u[q]),
+          lin([m[4 + q], 1], [m[8 + q], -1]), set(u[4 + q]),
+          lin([m[4 + q], 1], [m[8 + q], 1], [m[12 + q], 1]), set(u[8 + q]),
+        ]),
+        Array.from({ length: 3 }, (_, i) => {
+          const [a, b2, c2, d2] = u.slice(4 * i, 4 * i + 4);
+          const exprs = [lin([a, 1], [b2, 1], [c2, 1]), lin([b2, 1], [c2, -1]), lin([b2, 1], [c2, 1], [d2, 1])];
+          return exprs.map((x, j) => [get(out), get(e), add, 3 * i + j ? [get(plane), i32(3 * i + j), mul, add] : [], x, vstore()]);
+        }),
+      ]),
+    ],
+  };
+})();
+
 // ---------------------------------------------------------------------------------------------------------
 
 /** The exported loops; arguments are heap byte offsets, counts and byte lengths (see each loop above). */
@@ -585,6 +676,8 @@ export interface HeapSimd {
   winoIn(x: number, V: number, n: number, h: number, w: number, ci: number, th: number, tw: number, top: number, left: number, tiles: number): void;
   winoOut(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
   winoFilter(g: number, U: number, ci: number, co: number): void;
+  winoDy(dy: number, G: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
+  winoOutW(M: number, out: number, P: number): void;
   col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
   /** im2colT for ci a multiple of 4. */
   im2colT4(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
@@ -592,7 +685,7 @@ export interface HeapSimd {
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
