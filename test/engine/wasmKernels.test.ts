@@ -233,7 +233,10 @@ test('Mean gradients (batch-norm statistics, other axes, double backprop) and ve
     const g2 = tf.grad((z: tf.Tensor) => tf.grad(bn)(z).square().sum())(x);
     const g3 = tf.grad((z: tf.Tensor) => z.mean([1, 2]).square().sum().add(z.mean(3, true).mul(2).sum()))(x);
     const v = uniform([1, 1, 8], -1, 1, 25);
-    return [g1, g2, g3, tf.tile(v, [3, 5, 1]), tf.tile(v.reshape([1, 8]), [6, 1]), tf.tile(uniform([2, 3], -1, 1, 26), [2, 2])];
+    // Global average pooling's gradient: a [N, 1, 1, C] broadcast over [H, W].
+    const g4 = tf.grad((z: tf.Tensor) => z.mean([1, 2]).square().sum())(x);
+    const u = uniform([3, 1, 1, 8], -1, 1, 27);
+    return [g1, g2, g3, g4, tf.tile(v, [3, 5, 1]), tf.tile(v.reshape([1, 8]), [6, 1]), tf.tile(uniform([2, 3], -1, 1, 26), [2, 2]), tf.tile(u, [1, 2, 3, 1]), tf.tile(u, [2, 2, 1, 1])];
   };
   const w = await on('wasm', f);
   const c = await on('cpu', f);
