@@ -489,7 +489,17 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   k["Reshape"] = [](T in, I i, F) -> Tensors { return {in[0].reshape(i)}; };
   k["Transpose"] = [](T in, I i, F) -> Tensors { return {in[0].permute(i)}; };
   k["BroadcastTo"] = [](T in, I i, F) -> Tensors { return {in[0].expand(i)}; };
-  k["Tile"] = [](T in, I i, F) -> Tensors { return {in[0].repeat(i)}; };
+  // Tiling only axes of size 1 is a broadcast (tf.broadcastTo runs Tile): a view, no copy.
+  k["Tile"] = [](T in, I i, F) -> Tensors {
+    const at::Tensor& x = in[0];
+    Ints shape;
+    bool broadcast = static_cast<int64_t>(i.size()) == x.dim();
+    for (int64_t d = 0; broadcast && d < x.dim(); d++) {
+      broadcast = i[d] == 1 || x.size(d) == 1;
+      shape.push_back(x.size(d) * i[d]);
+    }
+    return {broadcast ? x.expand(shape) : x.repeat(i)};
+  };
   k["Reverse"] = [](T in, I i, F) -> Tensors { return {i.empty() ? in[0] : at::flip(in[0], i)}; };
   // Slice: ints = [rank, ...begin, ...size]
   k["Slice"] = [](T in, I i, F) -> Tensors {

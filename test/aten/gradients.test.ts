@@ -62,6 +62,39 @@ if (!atenBuilt) {
     }
   });
 
+  test('mean and sum gradients (broadcast on aten) and double backprop through batch-norm moments match cpu', async () => {
+    const x = () => rand([3, 4, 5, 6], 4);
+    for (const axis of [undefined, 0, [1, 2], [0, 1, 2], -1]) {
+      for (const keepDims of [false, true]) {
+        const e = await atenVsCpu(() => {
+          const w = rand(tf.mean(x(), axis, keepDims).shape, 5);
+          return [
+            tf.grad((a: tf.Tensor) => tf.mean(a, axis, keepDims).mul(w).sum())(x()),
+            tf.grad((a: tf.Tensor) => tf.sum(a, axis, keepDims).mul(w).sum())(x()),
+          ];
+        });
+        assert.ok(e <= 1e-4, `axis ${axis} keepDims ${keepDims}: relative error ${e}`);
+      }
+    }
+    // Batch norm as lib/models/layers.ts trains it; the gradient of its squared input gradient runs the
+    // broadcast gradients' own gradients.
+    const bn = (h: tf.Tensor, g: tf.Tensor) => {
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      return h.sub(mean).mul(tf.rsqrt(variance.add(1e-5)).mul(g));
+    };
+    const e = await atenVsCpu(() => {
+      const h = rand([2, 3, 3, 4], 6);
+      const g = rand([4], 7, 0.5, 1.5);
+      const c = rand([2, 3, 3, 4], 8);
+      const penalty = (a: tf.Tensor, b: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.relu(bn(u, b)).mul(c).sum())(a).square().sum();
+      return [...tf.grads(penalty)([h, g]), tf.grad((a: tf.Tensor) => tf.sum(a.toInt(), 1).toFloat().sum())(h)];
+    });
+    assert.ok(e <= 1e-4, `batch-norm double backprop: relative error ${e}`);
+    const p = await tf.profile(() => tf.grad((a: tf.Tensor) => a.mean([1, 2]).sum())(rand([2, 3, 3, 4], 9)));
+    const names = p.kernels.map((k) => k.name);
+    assert.ok(!names.includes('Multiply'), `the mean gradient multiplies by no ones(): ${names.join(' ')}`);
+  });
+
   test('the input gradient matches central finite differences on aten', () => {
     const [x, w, v] = params();
     const f = (xx: tf.Tensor) => loss(xx, w, v, tf.tanh, (h) => tf.avgPool(h, 2, 2, 'valid'));

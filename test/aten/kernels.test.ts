@@ -130,6 +130,11 @@ if (!atenBuilt) {
     await close('split', () => [...tf.split(rand([6, 4], 1), 3, 0), ...tf.split(rand([2, 7], 2), [2, 5], 1)]);
     await close('pad', () => [tf.pad(rand([2, 3], 1), [[1, 2], [0, 3]], 0.5), tf.pad(rand([2, 3, 2, 1], 1), [[0, 0], [1, 1], [2, 0], [0, 0]])]);
     await close('tile', () => tf.tile(rand([2, 3], 1), [2, 3]));
+    // Tiling axes of size 1 only runs as a broadcast view; consumers and reads see the copies.
+    await close('tile as broadcast', () => {
+      const t = tf.tile(rand([2, 1, 3, 1], 2), [1, 4, 1, 5]);
+      return [t, t.add(rand([2, 4, 3, 5], 3)), tf.tile(rand([1, 1], 4), [3, 2]), tf.tile(rand([2, 1], 5), [2, 3]), tf.tile(randInt([1, 3], 9, 6), [4, 1])];
+    });
     await close('reverse', () => [tf.reverse(rand([3, 4], 1), 1), tf.reverse(rand([2, 3, 4], 1), [0, 2])]);
     await close('broadcastTo', () => tf.broadcastTo(rand([3, 1], 1), [2, 3, 4]));
   });

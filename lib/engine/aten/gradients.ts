@@ -1,10 +1,14 @@
 /**
- * Gradients the `aten` backend runs as fused native kernels. TF.js's ReLU gradient is dy * step(x): a Step
- * kernel, a Cast and a Multiply, three passes over every activation of a network. On aten it is one kernel,
- * `AtenReluGrad(dy, x)`, with the same values (NaN where x is NaN, dy * 0 elsewhere below zero). Gradient
- * registrations are global, so the override keeps TF.js's own formula on every other backend; AtenReluGrad is
- * itself differentiable (double backprop: its gradient in dy is AtenReluGrad again, in x zero, as for TF.js's
- * formula).
+ * Gradients the `aten` backend runs with fewer passes over the data. Gradient registrations are global, so
+ * each override hands every other backend to the gradient registered before it (TF.js's, or another
+ * backend's override), and each stays differentiable (double backprop).
+ *
+ * - ReLU: TF.js's gradient is dy * step(x), a Step kernel, a Cast and a Multiply, three passes over every
+ *   activation. On aten it is one kernel, `AtenReluGrad(dy, x)`, with the same values (NaN where x is NaN,
+ *   dy * 0 elsewhere below zero); its gradient in dy is AtenReluGrad again, in x zero, as for TF.js's formula.
+ * - Mean and Sum: TF.js multiplies dy by `ones(x.shape)`, an array of x's size filled in JavaScript and copied
+ *   into the addon (batch norm takes two means per layer), and Mean then divides at full size. Here dy (/ n) is
+ *   broadcast with BroadcastTo, which aten runs as a view (no copy); its gradient is a sum.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,9 +23,20 @@ export function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return tf.mul(dy, tf.cast(tf.step(x), 'float32'));
 }
 
+/** dy reshaped to x's rank (reduced axes kept as 1) and broadcast to x's shape, divided by n first if n > 1. */
+function spread(dy: tf.Tensor, x: tf.Tensor, axis: unknown, mean: boolean): tf.Tensor {
+  const axes = tf.util.parseAxisParam(axis as number | number[], x.shape);
+  const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const n = axes.reduce((p, a) => p * x.shape[a], 1);
+  return tf.tidy(() => {
+    const d = tf.reshape(dy, expanded);
+    return tf.broadcastTo(mean && n !== 1 ? tf.div(d, n) : d, x.shape);
+  });
+}
+
 let done = false;
 
-/** Registers the ReLU gradient override and the fused kernel's own gradient, once. */
+/** Registers the ReLU, Mean and Sum gradient overrides and the fused kernel's own gradient, once. */
 export function registerAtenGradients(): void {
   if (done) return;
   done = true;
@@ -35,6 +50,19 @@ export function registerAtenGradients(): void {
       return { x: () => reluGrad(dy as tf.Tensor, x) };
     },
   });
+  for (const [kernelName, mean] of [['Mean', true], ['Sum', false]] as const) {
+    const prior = tf.getGradient(kernelName);
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        const d = dy as tf.Tensor;
+        if ((tf.getBackend() !== 'aten' || d.dtype !== 'float32') && prior) return prior.gradFunc(dy, saved, attrs);
+        return { x: () => spread(d, x, (attrs as unknown as { axis: unknown }).axis, mean) };
+      },
+    });
+  }
   tf.registerGradient({
     kernelName: ATEN_RELU_GRAD,
     inputsToSave: ['x'],
