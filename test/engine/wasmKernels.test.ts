@@ -154,6 +154,8 @@ test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradi
     { x: [2, 7, 6, 4], co: 12, pad: 'valid' },
     { x: [2, 5, 5, 8], co: 8, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
     { x: [1, 3, 3, 4], co: 4, pad: 'valid' },
+    { x: [2, 10, 11, 4], co: 8, pad: 'same' }, // F(4x4) tiles cut by the border on both axes
+    { x: [1, 13, 9, 8], co: 4, pad: 'valid' },
   ] as const;
   const f = () =>
     cases.flatMap((c, i) => {
@@ -166,12 +168,13 @@ test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradi
   const cpu = await on('cpu', f);
   const saved = { ...winogradOptions };
   try {
-    // One image per chunk (a partial chunk count) and the whole batch in one.
-    for (const chunkBytes of [1, 64 << 20]) {
-      Object.assign(winogradOptions, { enabled: true, chunkBytes, minChannelProduct: 0, minFilterGradChannelProduct: 0 });
-      const w = await on('wasm', f);
-      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}: output ${i} rel err ${relError(v, cpu[i])}`));
-    }
+    // One image per chunk (a partial chunk count) and the whole batch in one; F(2x2, 3x3) and F(4x4, 3x3).
+    for (const chunkBytes of [1, 64 << 20])
+      for (const f4MinTiles of [0, Infinity]) {
+        Object.assign(winogradOptions, { enabled: true, chunkBytes, minChannelProduct: 0, minFilterGradChannelProduct: 0, f4: true, f4MinTiles });
+        const w = await on('wasm', f);
+        w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}, F(${f4MinTiles ? 2 : 4}): output ${i} rel err ${relError(v, cpu[i])}`));
+      }
   } finally {
     Object.assign(winogradOptions, saved);
   }

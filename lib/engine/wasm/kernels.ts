@@ -405,7 +405,9 @@ function makeTile(original: tf.KernelFunc) {
 
 /**
  * Options of the Winograd convolution (tests and benchmarks switch it): `enabled`, and the bytes of the
- * transformed tiles per chunk of images. Every chunk costs 16 products, each a parallel region: with the
+ * transformed tiles per chunk of images. Forward convolutions with at least `f4MinTiles` 4x4 output tiles use
+ * F(4x4, 3x3) (4x fewer multiplications, 36 products and 36 packed filter planes), others F(2x2, 3x3) (16);
+ * ROBUSTLAB_WASM_WINOGRAD=2 keeps F(2x2, 3x3) only. Every chunk costs 16 products, each a parallel region: with the
  * machine's other core busy, each region waited ~1.4 ms for the second thread, so chunks are large (whole
  * ResNet-18 batches but the first stage's). Convolutions with Ci*Co below `minChannelProduct` stay direct: for
  * the small CNN's 32 -> 64 layer both took the same time. Filter gradients need Ci*Co of at least
@@ -413,7 +415,7 @@ function makeTile(original: tf.KernelFunc) {
  * per product (~9 ns per value: 140 ms for ResNet-18's first stage at batch 64, as much as it saves there).
  * Environment: ROBUSTLAB_WASM_WINOGRAD=0 disables it.
  */
-export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64, minFilterGradChannelProduct: 128 * 128 };
+export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64, minFilterGradChannelProduct: 128 * 128, f4: process.env.ROBUSTLAB_WASM_WINOGRAD !== '2', f4MinTiles: 512 };
 
 type RawMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: boolean, transposeB: boolean, outId: number) => void;
 const rawMatMuls = new WeakMap<object, RawMatMul>();
@@ -431,12 +433,15 @@ function matMulInto(backend: WasmBackend, a: Info, b: Info, out: Info): void {
 }
 
 /**
- * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3): each 4x4 input tile d and the filter g are transformed
- * (B^T d B, G g G^T: SIMD loops on the heap), the 16 transformed planes are multiplied as 16 products
- * [tiles, Ci] x [Ci, Co] (XNNPACK's fully connected operator, packed once per call for all chunks) and each
- * tile's 2x2 outputs come back by A^T m A: 2.25x fewer multiplications than the direct convolution, which
- * XNNPACK runs at about the same rate per multiplication. Used for the forward convolution and, through it,
- * the stride-1 input gradient. Returns undefined where it does not apply.
+ * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3): each (m+2)x(m+2) input tile d and the
+ * filter g are transformed (B^T d B, G g G^T: SIMD loops on the heap), the (m+2)^2 transformed planes are
+ * multiplied as that many products [tiles, Ci] x [Ci, Co] (XNNPACK's fully connected operator, packed once per
+ * call for all chunks) and each tile's m x m outputs come back by A^T M A: 2.25x (4x) fewer multiplications than
+ * the direct convolution, which XNNPACK runs at about the same rate per multiplication. Used for the forward
+ * convolution and, through it, the stride-1 input gradient. Single layers of ResNet-18 at batch 64, 1 thread:
+ * direct ~190 ms, F(2x2) 101-139 ms, F(4x4) 66-110 ms; relative error vs direct up to 2.4e-5 (F(4x4), 512
+ * channels). Each product is a parallel region (~0.6 ms to wake the pool with 2 threads on this machine), which
+ * is what keeps F(4x4) to layers with many tiles. Returns undefined where it does not apply.
  */
 function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
   const [n, h, w, ci] = x.shape;
@@ -445,12 +450,17 @@ function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo,
   const { top, left } = info.padInfo;
   const simd = heapSimd(backend);
   if (!simd || n === 0 || oh === 0 || ow === 0) return undefined;
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  const nc = Math.max(1, Math.min(n, Math.floor(winogradOptions.chunkBytes / (16 * th * tw * Math.max(ci, co) * 4))));
-  const U = backend.makeOutput([16 * ci * co], 'float32');
-  const V = backend.makeOutput([16 * nc * th * tw * ci], 'float32');
-  const M = backend.makeOutput([16 * nc * th * tw * co], 'float32');
+  // F(4x4, 3x3) where its 36 packed [Ci, Co] filter planes are worth it (enough tiles), else F(2x2, 3x3).
+  const big = winogradOptions.f4 && n * Math.ceil(oh / 4) * Math.ceil(ow / 4) >= winogradOptions.f4MinTiles;
+  const m = big ? 4 : 2;
+  const planes = (m + 2) * (m + 2);
+  const [fIn, fOut, fFilter] = big ? [simd.wino4In, simd.wino4Out, simd.wino4Filter] : [simd.winoIn, simd.winoOut, simd.winoFilter];
+  const th = Math.ceil(oh / m);
+  const tw = Math.ceil(ow / m);
+  const nc = Math.max(1, Math.min(n, Math.floor(winogradOptions.chunkBytes / (planes * th * tw * Math.max(ci, co) * 4))));
+  const U = backend.makeOutput([planes * ci * co], 'float32');
+  const V = backend.makeOutput([planes * nc * th * tw * ci], 'float32');
+  const M = backend.makeOutput([planes * nc * th * tw * co], 'float32');
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
   const views: Info[] = [];
   const view = (base: Info, byteOffset: number, shape: number[]) => {
@@ -459,16 +469,16 @@ function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo,
     return v;
   };
   try {
-    simd.winoFilter(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
-    const us = Array.from({ length: 16 }, (_, k) => view(U, k * ci * co * 4, [1, ci, co]));
+    fFilter(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
+    const us = Array.from({ length: planes }, (_, k) => view(U, k * ci * co * 4, [1, ci, co]));
     const keep = views.length;
     for (let n0 = 0; n0 < n; n0 += nc) {
       const c = Math.min(nc, n - n0);
       const tiles = c * th * tw;
-      simd.winoIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, tiles);
-      for (let k = 0; k < 16; k++) matMulInto(backend, view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], view(M, k * tiles * co * 4, [1, tiles, co]));
+      fIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, tiles);
+      for (let k = 0; k < planes; k++) matMulInto(backend, view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], view(M, k * tiles * co * 4, [1, tiles, co]));
       dropViews(backend, views.splice(keep));
-      simd.winoOut(heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4, c, oh, ow, co, th, tw, tiles);
+      fOut(heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4, c, oh, ow, co, th, tw, tiles);
     }
   } catch (e) {
     backend.disposeData(out.dataId);

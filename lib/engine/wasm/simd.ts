@@ -428,58 +428,82 @@ const vhalf: Op = vconst(0.5);
 /** Pushes the sum of vector locals with signs, e.g. lin([a, 1], [b, -1]) = a - b. */
 const lin = (...terms: [number, 1 | -1][]): Op => [get(terms[0][0]), terms.slice(1).map(([l, sgn]) => [get(l), sgn > 0 ? fAdd : fSub])];
 
+/** Pushes sum_k c_k v_k for vector locals v_k and constants c_k (zeros skipped; +-1 as adds and subtracts). */
+function combo(terms: [number, number][]): Op {
+  const nz = terms.filter(([, c]) => c !== 0);
+  if (nz.length === 0) return vzero;
+  const term = ([l, c]: [number, number]): Op => (Math.abs(c) === 1 ? get(l) : [get(l), vconst(Math.abs(c)), fMul]);
+  return [nz[0][1] > 0 ? term(nz[0]) : [vzero, term(nz[0]), fSub], nz.slice(1).map((t) => [term(t), t[1] > 0 ? fAdd : fSub])];
+}
+
+/** Winograd F(m x m, 3x3) matrices: B^T (alpha x alpha), G (alpha x 3), A^T (m x alpha), alpha = m + 2. */
+interface Winograd {
+  m: number;
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+}
+/** F(2x2, 3x3). */
+export const F2: Winograd = {
+  m: 2,
+  BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+  G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+};
+/** F(4x4, 3x3) (Lavin and Gray, points 0, +-1, +-2): 4x fewer multiplications than the direct convolution. */
+export const F4: Winograd = {
+  m: 4,
+  BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+  G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+};
+
 /**
- * winoIn(x, V, n, h, w, ci, th, tw, top, left, tiles): V[k][t][c] = (B^T d B)[k] for the 4x4 input tile d of
- * tile t = (b*th + i)*tw + j (rows 2i - top.., columns 2j - left.., zero outside), k = 4r + s; V holds 16
- * matrices [tiles][ci] (ci a multiple of 4).
+ * In(x, V, n, h, w, ci, th, tw, top, left, tiles): V[k][t][c] = (B^T d B)[k] for the alpha x alpha input tile
+ * d of tile t = (b*th + i)*tw + j (rows m*i - top.., columns m*j - left.., zero outside), k = alpha*r + s; V
+ * holds alpha^2 matrices [tiles][ci] (ci a multiple of 4).
  */
-const winoIn: Fn = (() => {
+function makeWinoIn(f: Winograd, fname: string): Fn {
+  const a = f.m + 2;
   const [x, V, n, h, w, ci, th, tw, top, left, tiles] = Array.from({ length: 11 }, (_, k) => k);
   const [b, i, j, c, t, y0, x0, base, at, pix, rowB, mat, one, inside] = Array.from({ length: 14 }, (_, k) => 11 + k);
-  const d = Array.from({ length: 16 }, (_, k) => 25 + k); // d[4r + s]
-  const u = Array.from({ length: 16 }, (_, k) => 41 + k); // B^T d
+  const d = Array.from({ length: a * a }, (_, k) => 25 + k);
+  const u = Array.from({ length: a * a }, (_, k) => 25 + a * a + k);
   const load = (r: number, q: number, checked: boolean): Op => {
     const addr: Op = [get(base), r ? [get(rowB), i32(r), mul, add] : [], q ? [get(pix), i32(q), mul, add] : []];
-    if (!checked) return [addr, vload(), set(d[4 * r + q])];
-    return [
-      get(y0), i32(r), add, get(h), ltU, get(x0), i32(q), add, get(w), ltU, 0x71,
-      0x04, V128, addr, vload(), 0x05, vzero, 0x0b, set(d[4 * r + q]),
-    ];
+    if (!checked) return [addr, vload(), set(d[a * r + q])];
+    return [get(y0), i32(r), add, get(h), ltU, get(x0), i32(q), add, get(w), ltU, 0x71, 0x04, V128, addr, vload(), 0x05, vzero, 0x0b, set(d[a * r + q])];
   };
-  const loads = (checked: boolean): Op => Array.from({ length: 16 }, (_, k) => load(k >> 2, k & 3, checked));
+  const loads = (checked: boolean): Op => Array.from({ length: a * a }, (_, k) => load(Math.floor(k / a), k % a, checked));
   return {
-    name: 'winoIn',
+    name: fname,
     params: 11,
-    locals: [[14, I32], [32, V128]],
+    locals: [[14, I32], [2 * a * a, V128]],
     body: [
       i32(1), set(one),
       get(ci), i32(4), mul, set(pix),
       get(w), get(pix), mul, set(rowB),
-      get(tiles), get(pix), mul, set(mat), // bytes of one of the 16 matrices
+      get(tiles), get(pix), mul, set(mat), // bytes of one of the alpha^2 matrices
       i32(0), set(t),
       loop(b, n, get(one), [
         loop(i, th, get(one), [
           loop(j, tw, get(one), [
-            get(i), get(i), add, get(top), sub, set(y0),
-            get(j), get(j), add, get(left), sub, set(x0),
-            get(y0), get(h), ltU, get(y0), i32(3), add, get(h), ltU, 0x71,
-            get(x0), get(w), ltU, 0x71, get(x0), i32(3), add, get(w), ltU, 0x71, set(inside),
+            get(i), i32(f.m), mul, get(top), sub, set(y0),
+            get(j), i32(f.m), mul, get(left), sub, set(x0),
+            get(y0), get(h), ltU, get(y0), i32(a - 1), add, get(h), ltU, 0x71,
+            get(x0), get(w), ltU, 0x71, get(x0), i32(a - 1), add, get(w), ltU, 0x71, set(inside),
             loop(c, ci, i32(4), [
               get(x), get(b), get(h), mul, get(y0), add, get(w), mul, get(x0), add, get(pix), mul, add, get(c), i32(4), mul, add, set(base),
               get(inside), 0x04, 0x40, loads(false), 0x05, loads(true), 0x0b,
-              // u = B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3.
-              Array.from({ length: 4 }, (_, q) => [
-                lin([d[q], 1], [d[8 + q], -1]), set(u[q]),
-                lin([d[4 + q], 1], [d[8 + q], 1]), set(u[4 + q]),
-                lin([d[8 + q], 1], [d[4 + q], -1]), set(u[8 + q]),
-                lin([d[4 + q], 1], [d[12 + q], -1]), set(u[12 + q]),
-              ]),
+              // u = B^T d (rows), then V = u B (columns).
+              Array.from({ length: a * a }, (_, k) => {
+                const [r, q] = [Math.floor(k / a), k % a];
+                return [combo(f.BT[r].map((co, s2) => [d[a * s2 + q], co])), set(u[k])];
+              }),
               get(V), get(t), get(pix), mul, add, get(c), i32(4), mul, add, set(at),
-              // V = u B: columns u0 - u2, u1 + u2, u2 - u1, u1 - u3.
-              Array.from({ length: 4 }, (_, r) => {
-                const row = u.slice(4 * r, 4 * r + 4);
-                const exprs = [lin([row[0], 1], [row[2], -1]), lin([row[1], 1], [row[2], 1]), lin([row[2], 1], [row[1], -1]), lin([row[1], 1], [row[3], -1])];
-                return exprs.map((e, q) => [get(at), 4 * r + q ? [get(mat), i32(4 * r + q), mul, add] : [], e, vstore()]);
+              Array.from({ length: a * a }, (_, k) => {
+                const [r, q] = [Math.floor(k / a), k % a];
+                return [get(at), k ? [get(mat), i32(k), mul, add] : [], combo(f.BT[q].map((co, s2) => [u[a * r + s2], co])), vstore()];
               }),
             ]),
             inc(t, get(one)),
@@ -488,21 +512,25 @@ const winoIn: Fn = (() => {
       ]),
     ],
   };
-})();
+}
 
 /**
- * winoOut(M, y, n, oh, ow, co, th, tw, tiles): y's 2x2 tile t = A^T m A of the 16 values M[k][t][c] (16
- * matrices [tiles][co], co a multiple of 4); rows and columns past oh, ow are dropped.
+ * Out(M, y, n, oh, ow, co, th, tw, tiles): y's m x m tile t = A^T M_t A of the alpha^2 values M[k][t][c]
+ * (alpha^2 matrices [tiles][co], co a multiple of 4); rows and columns past oh, ow are dropped.
  */
-const winoOut: Fn = (() => {
+function makeWinoOut(f: Winograd, fname: string): Fn {
+  const a = f.m + 2;
+  const m = f.m;
   const [M, y, n, oh, ow, co, th, tw, tiles] = Array.from({ length: 9 }, (_, k) => k);
-  const [b, i, j, c, t, at, pix, rowB, mat, one, dst, okR, okC] = Array.from({ length: 13 }, (_, k) => 9 + k);
-  const m = Array.from({ length: 16 }, (_, k) => 22 + k);
-  const u = Array.from({ length: 8 }, (_, k) => 38 + k); // A^T m: 2 rows of 4
+  const [b, i, j, c, t, at, pix, rowB, mat, one, dst] = Array.from({ length: 11 }, (_, k) => 9 + k);
+  const okR = Array.from({ length: m }, (_, k) => 20 + k); // row i*m + k < oh
+  const okC = Array.from({ length: m }, (_, k) => 20 + m + k);
+  const mv = Array.from({ length: a * a }, (_, k) => 20 + 2 * m + k);
+  const u = Array.from({ length: m * a }, (_, k) => 20 + 2 * m + a * a + k);
   return {
-    name: 'winoOut',
+    name: fname,
     params: 9,
-    locals: [[13, I32], [24, V128]],
+    locals: [[11 + 2 * m, I32], [a * a + m * a, V128]],
     body: [
       i32(1), set(one),
       get(co), i32(4), mul, set(pix),
@@ -511,21 +539,24 @@ const winoOut: Fn = (() => {
       i32(0), set(t),
       loop(b, n, get(one), [
         loop(i, th, get(one), [
-          get(i), get(i), add, i32(1), add, get(oh), ltU, set(okR),
+          Array.from({ length: m }, (_, k) => [get(i), i32(m), mul, i32(k), add, get(oh), ltU, set(okR[k])]),
           loop(j, tw, get(one), [
-            get(j), get(j), add, i32(1), add, get(ow), ltU, set(okC),
+            Array.from({ length: m }, (_, k) => [get(j), i32(m), mul, i32(k), add, get(ow), ltU, set(okC[k])]),
             loop(c, co, i32(4), [
               get(M), get(t), get(pix), mul, add, get(c), i32(4), mul, add, set(at),
-              Array.from({ length: 16 }, (_, k) => [get(at), k ? [get(mat), i32(k), mul, add] : [], vload(), set(m[k])]),
-              Array.from({ length: 4 }, (_, q) => [lin([m[q], 1], [m[4 + q], 1], [m[8 + q], 1]), set(u[q]), lin([m[4 + q], 1], [m[8 + q], -1], [m[12 + q], -1]), set(u[4 + q])]),
-              get(y), get(b), get(oh), mul, get(i), get(i), add, add, get(ow), mul, get(j), get(j), add, add, get(pix), mul, add, get(c), i32(4), mul, add, set(dst),
-              get(dst), lin([u[0], 1], [u[1], 1], [u[2], 1]), vstore(),
-              get(okC), 0x04, 0x40, get(dst), get(pix), add, lin([u[1], 1], [u[2], -1], [u[3], -1]), vstore(), 0x0b,
-              get(okR),
-              0x04, 0x40,
-              get(dst), get(rowB), add, lin([u[4], 1], [u[5], 1], [u[6], 1]), vstore(),
-              get(okC), 0x04, 0x40, get(dst), get(rowB), add, get(pix), add, lin([u[5], 1], [u[6], -1], [u[7], -1]), vstore(), 0x0b,
-              0x0b,
+              Array.from({ length: a * a }, (_, k) => [get(at), k ? [get(mat), i32(k), mul, add] : [], vload(), set(mv[k])]),
+              Array.from({ length: m * a }, (_, k) => {
+                const [r, q] = [Math.floor(k / a), k % a];
+                return [combo(f.AT[r].map((co2, s2) => [mv[a * s2 + q], co2])), set(u[k])];
+              }),
+              get(y), get(b), get(oh), mul, get(i), i32(m), mul, add, get(ow), mul, get(j), i32(m), mul, add, get(pix), mul, add, get(c), i32(4), mul, add, set(dst),
+              Array.from({ length: m * m }, (_, k) => {
+                const [r, q] = [Math.floor(k / m), k % m];
+                const store: Op = [get(dst), r ? [get(rowB), i32(r), mul, add] : [], q ? [get(pix), i32(q), mul, add] : [], combo(f.AT[q].map((co2, s2) => [u[a * r + s2], co2])), vstore()];
+                const cond: Op[] = [...(r ? [get(okR[r])] : []), ...(q ? [get(okC[q])] : [])];
+                if (cond.length === 0) return store;
+                return [cond[0], cond.length > 1 ? [cond[1], 0x71] : [], 0x04, 0x40, store, 0x0b];
+              }),
             ]),
             inc(t, get(one)),
           ]),
@@ -533,43 +564,46 @@ const winoOut: Fn = (() => {
       ]),
     ],
   };
-})();
+}
 
-/** winoFilter(g, U, ci, co): U[k][c][o] = (G g G^T)[k] for the 3x3 HWIO filter g (co a multiple of 4). */
-const winoFilter: Fn = (() => {
+/** Filter(g, U, ci, co): U[k][c][o] = (G g G^T)[k] for the 3x3 HWIO filter g (co a multiple of 4). */
+function makeWinoFilter(f: Winograd, fname: string): Fn {
+  const a = f.m + 2;
   const [g, U, ci, co] = [0, 1, 2, 3];
-  const [c, o, at, pix, mat, one] = [4, 5, 6, 7, 8, 9];
-  const gv = Array.from({ length: 9 }, (_, k) => 10 + k);
-  const r = Array.from({ length: 12 }, (_, k) => 19 + k); // G g: 4 rows of 3
-  const half = (e: Op): Op => [e, vhalf, fMul];
+  const [c, o, at, pix, one] = [4, 5, 6, 7, 8];
+  const gv = Array.from({ length: 9 }, (_, k) => 9 + k);
+  const u = Array.from({ length: 3 * a }, (_, k) => 18 + k); // G g: alpha rows of 3
   return {
-    name: 'winoFilter',
+    name: fname,
     params: 4,
-    locals: [[6, I32], [21, V128]],
+    locals: [[5, I32], [9 + 3 * a, V128]],
     body: [
       i32(1), set(one),
       get(ci), get(co), mul, i32(4), mul, set(pix), // bytes of one tap's [ci][co] block
-      get(pix), set(mat),
       loop(c, ci, get(one), [
         loop(o, co, i32(4), [
           get(c), get(co), mul, get(o), add, i32(4), mul, set(at),
           Array.from({ length: 9 }, (_, k) => [get(g), get(at), add, k ? [get(pix), i32(k), mul, add] : [], vload(), set(gv[k])]),
-          Array.from({ length: 3 }, (_, q) => [
-            get(gv[q]), set(r[q]),
-            half(lin([gv[q], 1], [gv[3 + q], 1], [gv[6 + q], 1])), set(r[3 + q]),
-            half(lin([gv[q], 1], [gv[3 + q], -1], [gv[6 + q], 1])), set(r[6 + q]),
-            get(gv[6 + q]), set(r[9 + q]),
-          ]),
-          Array.from({ length: 4 }, (_, i) => {
-            const row = r.slice(3 * i, 3 * i + 3);
-            const exprs = [get(row[0]), half(lin([row[0], 1], [row[1], 1], [row[2], 1])), half(lin([row[0], 1], [row[1], -1], [row[2], 1])), get(row[2])];
-            return exprs.map((e, q) => [get(U), get(at), add, 4 * i + q ? [get(mat), i32(4 * i + q), mul, add] : [], e, vstore()]);
+          Array.from({ length: 3 * a }, (_, k) => {
+            const [r, q] = [Math.floor(k / 3), k % 3];
+            return [combo(f.G[r].map((co2, s2) => [gv[3 * s2 + q], co2])), set(u[k])];
+          }),
+          Array.from({ length: a * a }, (_, k) => {
+            const [r, q] = [Math.floor(k / a), k % a];
+            return [get(U), get(at), add, k ? [get(pix), i32(k), mul, add] : [], combo(f.G[q].map((co2, s2) => [u[3 * r + s2], co2])), vstore()];
           }),
         ]),
       ]),
     ],
   };
-})();
+}
+
+const winoIn = makeWinoIn(F2, 'winoIn');
+const winoOut = makeWinoOut(F2, 'winoOut');
+const winoFilter = makeWinoFilter(F2, 'winoFilter');
+const wino4In = makeWinoIn(F4, 'wino4In');
+const wino4Out = makeWinoOut(F4, 'wino4Out');
+const wino4Filter = makeWinoFilter(F4, 'wino4Filter');
 
 // Winograd F(3x3, 2x2) for filter gradients: dW[i, j] = sum over 2x2 dy tiles g and their 4x4 input patches d
 // of the correlation d * g, i.e. A'^T [(G' g G'^T) * (B^T d B)] A' summed over tiles. winoIn supplies B^T d B
@@ -676,6 +710,9 @@ export interface HeapSimd {
   winoIn(x: number, V: number, n: number, h: number, w: number, ci: number, th: number, tw: number, top: number, left: number, tiles: number): void;
   winoOut(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
   winoFilter(g: number, U: number, ci: number, co: number): void;
+  wino4In(x: number, V: number, n: number, h: number, w: number, ci: number, th: number, tw: number, top: number, left: number, tiles: number): void;
+  wino4Out(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
+  wino4Filter(g: number, U: number, ci: number, co: number): void;
   winoDy(dy: number, G: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
   winoOutW(M: number, out: number, P: number): void;
   col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
@@ -685,7 +722,7 @@ export interface HeapSimd {
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
