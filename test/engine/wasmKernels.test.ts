@@ -272,17 +272,33 @@ test('the fast kernels leak no backend memory', async () => {
     const h = tf.maxPool(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')), 2, 2, 'valid');
     return tf.conv2d(h, w2, 2, 'same').sum();
   };
-  const step = () => tf.tidy(() => tf.grads(net)([x, w]).map((t) => t.sum()));
-  const saved = filterGradOptions.chunkBytes;
+  // Winograd on every 3x3 stride-1 layer here (F(4x4) and F(2x2) in turn), chunks of one image.
+  const w3 = normal([3, 3, 4, 8], 0.4, 4) as tf.Tensor4D;
+  const wino = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')), w3, 1, 'same').sum();
+  const x4 = uniform([2, 8, 8, 4], 0, 1, 5) as tf.Tensor4D;
+  const w4 = normal([3, 3, 4, 4], 0.4, 6) as tf.Tensor4D;
+  let round = 0;
+  const step = () =>
+    tf.tidy(() => {
+      winogradOptions.f4MinTiles = round++ % 2 ? 0 : Infinity;
+      return [...tf.grads(net)([x, w]), ...tf.grads(wino)([x4, w4])].map((t) => t.sum());
+    });
+  const saved = { ...filterGradOptions };
+  const savedWino = { ...winogradOptions };
   filterGradOptions.chunkBytes = 1; // one product per image: views of dy made and dropped per chunk
-  tf.dispose(step());
-  const before = tf.memory();
-  for (let i = 0; i < 5; i++) tf.dispose(step());
-  const after = tf.memory();
-  assert.is(after.numTensors, before.numTensors);
-  assert.is(after.numDataBuffers, before.numDataBuffers);
-  filterGradOptions.chunkBytes = saved;
-  tf.dispose([x, w, w2]);
+  Object.assign(winogradOptions, { enabled: true, chunkBytes: 1, minChannelProduct: 0, minFilterGradChannelProduct: 0, f4: true });
+  try {
+    tf.dispose(step());
+    const before = tf.memory();
+    for (let i = 0; i < 6; i++) tf.dispose(step());
+    const after = tf.memory();
+    assert.is(after.numTensors, before.numTensors);
+    assert.is(after.numDataBuffers, before.numDataBuffers);
+  } finally {
+    Object.assign(filterGradOptions, saved);
+    Object.assign(winogradOptions, savedWino);
+  }
+  tf.dispose([x, w, w2, w3, x4, w4]);
 });
 
 test.run();
