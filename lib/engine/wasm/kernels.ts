@@ -415,7 +415,7 @@ function makeTile(original: tf.KernelFunc) {
  * per product (~9 ns per value: 140 ms for ResNet-18's first stage at batch 64, as much as it saves there).
  * Environment: ROBUSTLAB_WASM_WINOGRAD=0 disables it.
  */
-export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64, minFilterGradChannelProduct: 128 * 128, f4: process.env.ROBUSTLAB_WASM_WINOGRAD !== '2', f4MinTiles: 512 };
+export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64, minFilterGradChannelProduct: 256 * 256, f4: process.env.ROBUSTLAB_WASM_WINOGRAD !== '2', f4MinTiles: 512 };
 
 type RawMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: boolean, transposeB: boolean, outId: number) => void;
 const rawMatMuls = new WeakMap<object, RawMatMul>();
