@@ -77,7 +77,7 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
  */
 export const filterGradOptions: { mode: 'gemm' | 'conv' | 'im2col'; chunkBytes: number } = {
   mode: (['conv', 'im2col'] as const).find((m) => m === process.env.ROBUSTLAB_WASM_FILTER_GRAD) ?? 'gemm',
-  chunkBytes: Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) > 0 ? Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) : 1 << 20,
+  chunkBytes: Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) > 0 ? Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) : 256 << 10,
 };
 
 /**
@@ -86,8 +86,9 @@ export const filterGradOptions: { mode: 'gemm' | 'conv' | 'im2col'; chunkBytes: 
  * XNNPACK's fully connected operator with dy's rows as its (packed) weights, read in place through a view of
  * dy's buffer; the transposed im2col is a wasm loop over the heap (4x4 SIMD transposes for channel counts that
  * are multiples of 4). The convolution with dy as its filter (the 'conv' mode) runs the same product but first
- * transposes x and dy and repacks dy in HWIO -> OHWI order, which cost it 1.2-2x more; chunks of about a
- * megabyte of dy bound the im2col buffer. Returns undefined where the heap loops are unavailable.
+ * transposes x and dy and repacks dy in HWIO -> OHWI order, which cost it 1.2-2x more. Chunks of 256 KB of dy
+ * (quiet machine, 2 threads: ResNet-18's first stage 166 ms per layer vs 198 at 1 MB and 250 at 4 MB) also
+ * bound the im2col buffer. Returns undefined where the heap loops are unavailable.
  */
 function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & { filterShape: [number, number, number, number] }, backend: WasmBackend): Info | undefined {
   const simd = heapSimd(backend);
@@ -412,7 +413,8 @@ function makeTile(original: tf.KernelFunc) {
  * ResNet-18 batches but the first stage's). Convolutions with Ci*Co below `minChannelProduct` stay direct: for
  * the small CNN's 32 -> 64 layer both took the same time. Filter gradients need Ci*Co of at least
  * `minFilterGradChannelProduct`: their products contract over tiles, so XNNPACK packs a [tiles, Ci] operand
- * per product (~9 ns per value: 140 ms for ResNet-18's first stage at batch 64, as much as it saves there).
+ * per product (~8 ns per value, on one thread: 140 ms for ResNet-18's first stage at batch 64). Quiet machine,
+ * 2 threads, batch 64: 128 channels 175 ms vs 158 for the im2col product, 256 channels 109 vs 151, 512: 93 vs 125.
  * Environment: ROBUSTLAB_WASM_WINOGRAD=0 disables it.
  */
 export const winogradOptions = { enabled: process.env.ROBUSTLAB_WASM_WINOGRAD !== '0', chunkBytes: 64 << 20, minChannelProduct: 64 * 64, minFilterGradChannelProduct: 256 * 256, f4: process.env.ROBUSTLAB_WASM_WINOGRAD !== '2', f4MinTiles: 512 };
