@@ -1,6 +1,17 @@
 /**
- * Gradients TF.js lacks, so that double backprop (the gradient of an input gradient) runs through pooling:
- * MaxPoolGrad and AvgPoolGrad are linear in dy, and their own gradients are pooling operations again.
+ * Gradients that make double backprop (the gradient of an input gradient) right in TF.js 4.22:
+ *
+ * - Pooling: TF.js has no gradient for MaxPoolGrad and AvgPoolGrad. They are linear in dy, and their own
+ *   gradients are pooling operations again.
+ * - Comparisons (zero almost everywhere), which the gradients of max and min use for their masks.
+ * - Gradients written with a kernel's saved output (exp, sigmoid, tanh, elu, pow, softmax, log-softmax): the
+ *   engine saves a clone of the output, and records that clone on the tape before the kernel that made the
+ *   output, so the tape never connects the clone to the kernel's inputs. First-order gradients are right, but
+ *   a gradient of such a gradient silently misses every term through the output (log-softmax's is most of
+ *   cross-entropy's curvature). Here, when a tape records the backward pass, these gradients recompute the
+ *   output from the saved inputs (which are connected) and hand it to TF.js's own formula; otherwise they
+ *   use the saved output as before, at no extra cost.
+ *
  * Registered for every backend when the engine loads.
  * @module
  */
@@ -55,13 +66,57 @@ const maxPoolGradGrad: tf.GradConfig = {
   },
 };
 
+/**
+ * Comparisons are piecewise constant, so their gradient is zero; TF.js registers none, and the gradient of a
+ * max or min (an arg-max mask built with Equal) cannot be differentiated again without one.
+ */
+const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'];
+const zeroGradient = (kernelName: string): tf.GradConfig => ({
+  kernelName,
+  inputsToSave: ['a', 'b'],
+  gradFunc: (_dy, saved) => {
+    const [a, b] = saved;
+    return { a: () => tf.zerosLike(a), b: () => tf.zerosLike(b) };
+  },
+});
+
+/** Kernels whose TF.js gradient reads the saved output, with the inputs that recompute it. */
+export const SAVED_OUTPUT_KERNELS: Readonly<Record<string, readonly string[]>> = {
+  Exp: ['x'], Sigmoid: ['x'], Tanh: ['x'], Elu: ['x'], Pow: ['a', 'b'], Softmax: ['logits'], LogSoftmax: ['logits'],
+};
+
+/** Wraps the registered gradient of `kernelName` so that a recording tape sees outputs recomputed from inputs. */
+function relinkSavedOutputs(kernelName: string, inputNames: readonly string[]): void {
+  const prior = tf.getGradient(kernelName);
+  if (!prior) return;
+  const priorInputs = prior.inputsToSave ?? [];
+  const inputsToSave = [...priorInputs, ...inputNames.filter((n) => !priorInputs.includes(n))];
+  const outputMask = prior.outputsToSave ?? [];
+  tf.registerGradient({
+    kernelName,
+    inputsToSave,
+    outputsToSave: outputMask,
+    gradFunc: (dy, saved, attrs) => {
+      const ins = saved.slice(0, inputsToSave.length);
+      let outs = saved.slice(inputsToSave.length);
+      if (tf.engine().isTapeOn()) {
+        const named = Object.fromEntries(inputNames.map((n) => [n, ins[inputsToSave.indexOf(n)]]));
+        const fresh = tf.engine().runKernel(kernelName, named, attrs);
+        outs = (Array.isArray(fresh) ? fresh : [fresh]).filter((_, i) => outputMask[i]);
+      }
+      return prior.gradFunc(dy, [...ins.slice(0, priorInputs.length), ...outs], attrs);
+    },
+  });
+}
+
 let done = false;
 
 /** Registers the gradients above once. */
 export function registerExtraGradients(): void {
   if (done) return;
   done = true;
-  for (const cfg of [avgPoolGradGrad, maxPoolGradGrad]) {
+  for (const cfg of [avgPoolGradGrad, maxPoolGradGrad, ...COMPARISONS.map(zeroGradient)]) {
     if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
   }
+  for (const [name, inputs] of Object.entries(SAVED_OUTPUT_KERNELS)) relinkSavedOutputs(name, inputs);
 }

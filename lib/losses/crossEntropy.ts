@@ -1,9 +1,10 @@
 /**
- * Softmax cross-entropy and KL divergence, per example, built from log-softmax so that they stay
- * differentiable twice.
+ * Softmax cross-entropy and KL divergence, per example, built from log-softmax (lib/tensor/ops' version, whose
+ * second derivative is right) so that they stay differentiable twice.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { logSoftmax } from '../tensor/ops';
 import type { ExampleLoss, Loss, LossContext } from './types';
 
 /**
@@ -16,7 +17,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tenso
   return tf.tidy(() => {
     const k = logits.shape[1];
     const oh = tf.oneHot(labels.toInt(), k).toFloat();
-    return tf.logSoftmax(logits).mul(oh).sum(1).neg() as tf.Tensor1D;
+    return logSoftmax(logits).mul(oh).sum(1).neg() as tf.Tensor1D;
   });
 }
 
@@ -26,8 +27,8 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tenso
  */
 export function klDivergence(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const lp = tf.logSoftmax(pLogits);
-    const lq = tf.logSoftmax(qLogits);
+    const lp = logSoftmax(pLogits);
+    const lq = logSoftmax(qLogits);
     return lp.exp().mul(lp.sub(lq)).sum(1) as tf.Tensor1D;
   });
 }
