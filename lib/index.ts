@@ -13,10 +13,12 @@ export { msg } from './messages';
 export { initEngine, engineInfo, BACKENDS } from './engine/backend';
 export type { EngineInfo, EngineOptions, BackendName } from './engine/backend';
 export { Rng, uniform, normal } from './engine/seed';
+export { batchNormTraining } from './engine/batchNorm';
+export type { BatchNormResult } from './engine/batchNorm';
 
 // tensor helpers
 export { lpNorm, projectBall, projectThreat, perExample } from './tensor/norms';
-export { stopGradient } from './tensor/ops';
+export { logSoftmax, stopGradient } from './tensor/ops';
 
 // models
 export type { Classifier, Forward, ForwardOptions } from './models/classifier';

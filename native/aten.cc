@@ -585,6 +585,29 @@ std::unordered_map<std::string, Kernel> buildKernels() {
     return {y};
   };
 
+  // Training-mode batch norm over all axes but the last, for lib/engine/batchNorm.ts. Inputs x ([N, H, W, C] or
+  // [N, C], float32, more than one value per channel), gamma, beta; floats = [eps]. Outputs y, the batch mean,
+  // 1/sqrt(biased variance + eps) (what the gradient needs), and the unbiased variance (what running averages
+  // use): ATen writes it into a zero running variance at momentum 1.
+  k["BatchNormTrain"] = [](T in, I, F f) -> Tensors {
+    const bool image = in[0].dim() == 4;
+    const at::Tensor x = image ? nchw(in[0]) : in[0].contiguous();
+    const int64_t c = in[0].size(in[0].dim() - 1);
+    at::Tensor runMean = at::zeros({c}, x.options()), runVar = at::zeros({c}, x.options());
+    auto r = at::native_batch_norm(x, in[1].contiguous(), in[2].contiguous(), runMean, runVar, true, 1.0, f[0]);
+    const at::Tensor& y = std::get<0>(r);
+    return {image ? nhwc(y) : y, std::get<1>(r), std::get<2>(r), runVar};
+  };
+  // Its gradient: inputs dy, x, gamma, mean, invstd (the forward's outputs); floats = [eps]; outputs dx, dgamma, dbeta.
+  k["BatchNormTrainGrad"] = [](T in, I, F f) -> Tensors {
+    const bool image = in[1].dim() == 4;
+    const at::Tensor dy = image ? nchw(in[0]) : in[0].contiguous(), x = image ? nchw(in[1]) : in[1].contiguous();
+    auto r = at::native_batch_norm_backward(dy, x, in[2].contiguous(), c10::nullopt, c10::nullopt, in[3], in[4], true, f[0],
+                                            {true, true, true});
+    const at::Tensor& dx = std::get<0>(r);
+    return {image ? nhwc(dx) : dx, std::get<1>(r), std::get<2>(r)};
+  };
+
   // Matmul: ints = [transposeA, transposeB, activation, hasBias, hasPrelu]; floats = [leakyAlpha]
   k["BatchMatMul"] = [](T in, I i, F f) -> Tensors {
     at::Tensor a = i[0] ? in[0].transpose(-2, -1) : in[0];

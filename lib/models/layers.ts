@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../engine/batchNorm';
 import type { ParamStore } from './params';
 
 /** A layer: input and training flag to output. */
@@ -44,15 +45,14 @@ export function batchNorm(p: ParamStore, name: string, channels: number, opts: {
   const epsilon = opts.epsilon ?? 1e-5;
   return (x, training) => {
     if (!training) return x.sub(runMean).mul(tf.rsqrt(runVar.add(epsilon)).mul(gamma)).add(beta);
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
-    const n = x.size / channels;
+    const { y, mean, unbiasedVariance } = batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, epsilon);
     // Running statistics are bookkeeping: they never reach the output, so no gradient flows into them.
     tf.tidy(() => {
       runMean.assign(runMean.mul(1 - momentum).add(mean.mul(momentum)));
-      runVar.assign(runVar.mul(1 - momentum).add(variance.mul((momentum * n) / Math.max(n - 1, 1))));
+      runVar.assign(runVar.mul(1 - momentum).add(unbiasedVariance.mul(momentum)));
     });
-    return x.sub(mean).mul(tf.rsqrt(variance.add(epsilon)).mul(gamma)).add(beta);
+    tf.dispose([mean, unbiasedVariance]);
+    return y;
   };
 }
 
