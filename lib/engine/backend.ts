@@ -47,7 +47,8 @@ export interface EngineOptions {
 
 interface BackendLoader {
   /** Registers the backend with TF.js; returns versions and device, or throws with the reason. */
-  load(threads: number): Promise<{ versions: Record<string, string>; device: string; threads: number; notes?: string[] }>;
+  /** `threads` as a function: read once the backend has started (wasm knows its pool size only then). */
+  load(threads: number): Promise<{ versions: Record<string, string>; device: string; threads: number | (() => number); notes?: string[] }>;
 }
 
 const notes: string[] = [];
@@ -88,13 +89,13 @@ const loaders: Record<BackendName, BackendLoader> = {
     },
   },
   wasm: {
-    async load() {
+    async load(threads) {
       require('@tensorflow/tfjs-backend-wasm');
       const fast = require('./wasm') as typeof import('./wasm/index');
-      const registered = fast.registerWasmKernels();
+      // Above one thread this swaps in the threaded build (lib/engine/wasm/threads.ts), unless wasm has started.
+      const registered = fast.registerWasmKernels({ threads });
       const version = (requireOptional('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
-      // tfjs-backend-wasm runs its threaded build only where Web Workers exist; in Node it is one thread.
-      return { versions: { '@tensorflow/tfjs-backend-wasm': version }, device: 'cpu', threads: 1, notes: [`wasm: robustlab kernels registered: ${registered.join(', ')}`] };
+      return { versions: { '@tensorflow/tfjs-backend-wasm': version }, device: 'cpu', threads: fast.wasmThreads, notes: [`wasm: robustlab kernels registered: ${registered.join(', ')}`] };
     },
   },
   cpu: {
@@ -120,7 +121,7 @@ async function tryBackend(name: BackendName, threads: number): Promise<EngineInf
   if (r.notes) notes.push(...r.notes);
   return {
     backend: tf.getBackend(),
-    threads: r.threads,
+    threads: typeof r.threads === 'function' ? r.threads() : r.threads,
     device: r.device,
     versions: { '@tensorflow/tfjs-core': tf.version_core, ...r.versions },
     notes,

@@ -11,15 +11,15 @@ const tf = require('@tensorflow/tfjs-core');
 const { initEngine } = require('./lib/engine/backend');
 const { wasmThreads } = require('./lib/engine/wasm');
 const { uniform, normal } = require('./lib/engine/seed');
-initEngine({ backend: 'wasm', verbose: false }).then(() => {
+initEngine({ backend: 'wasm', verbose: false }).then((info) => {
   const x = uniform([4, 16, 16, 8], -1, 1, 1);
   const w = normal([3, 3, 8, 16], 0.3, 2);
   const g = tf.grads((a, b) => tf.conv2d(a, b, 1, 'same').square().sum())([x, w]);
-  console.log(JSON.stringify({ threads: wasmThreads(), sums: g.map((t) => t.abs().sum().dataSync()[0]) }));
+  console.log(JSON.stringify({ threads: wasmThreads(), reported: info.threads, sums: g.map((t) => t.abs().sum().dataSync()[0]) }));
 });
 `;
 
-function run(threads: number): { threads: number; sums: number[] } {
+function run(threads: number): { threads: number; reported: number; sums: number[] } {
   const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ROBUSTLAB_THREADS: String(threads) } });
   // A timeout here means the pool's workers kept Node alive after the work was done.
   assert.is(r.signal, null, `child with ${threads} threads did not exit by itself: ${r.stderr}`);
@@ -32,6 +32,8 @@ test('ROBUSTLAB_THREADS=2 starts the threaded build with 2 threads; results equa
   const two = run(2);
   assert.is(one.threads, 1);
   assert.is(two.threads, 2);
+  assert.is(one.reported, 1, 'engineInfo().threads with 1 thread');
+  assert.is(two.reported, 2, 'engineInfo().threads with 2 threads');
   two.sums.forEach((s, i) => assert.ok(Math.abs(s - one.sums[i]) <= 1e-4 * Math.abs(one.sums[i]), `sum ${i}: ${s} vs ${one.sums[i]}`));
 });
 
