@@ -230,10 +230,8 @@ at::Tensor stepKernel(const at::Tensor& x0, double alpha) {
 // ReLU's gradient, TF's dy * step(x) in one pass (NaN in x or dy, and dy * 0 for infinite dy, as TF.js gives).
 at::Tensor reluGradKernel(const at::Tensor& dy0, const at::Tensor& x0) {
   if (x0.scalar_type() != at::kFloat || dy0.scalar_type() != at::kFloat || !x0.device().is_cpu() ||
-      dy0.sizes() != x0.sizes()) {
-    at::Tensor zero = at::scalar_tensor(0, x0.options());
-    return dy0 * at::where(at::isnan(x0), x0, at::where(x0 > 0, at::ones_like(zero), zero));
-  }
+      dy0.sizes() != x0.sizes())
+    return dy0 * stepKernel(x0, 0.0);
   at::Tensor x = x0.contiguous(), dy = dy0.contiguous();
   at::Tensor out = at::empty_like(x, at::MemoryFormat::Contiguous);
   const float* __restrict px = x.data_ptr<float>();
@@ -455,7 +453,7 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   BINARY("DivNoNan", at::where(b == 0, at::zeros_like(a), at::div(a, b)))
   // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere.
   BINARY("EluGrad", at::where(b < 0, a * (b + 1), a))
-  // ReluGrad(dy, x): TF.js's ReLU gradient dy * step(x), fused (registered by lib/engine/aten as AtenReluGrad).
+  // ReluGrad(dy, x): TF.js's ReLU gradient dy * step(x), fused (the FusedReluGrad kernel of lib/engine/gradients.ts).
   BINARY("ReluGrad", reluGradKernel(a, b))
 #undef BINARY
 

@@ -4,13 +4,16 @@
  * - Pooling: TF.js has no gradient for MaxPoolGrad and AvgPoolGrad. They are linear in dy, and their own
  *   gradients are pooling operations again.
  * - Comparisons (zero almost everywhere), which the gradients of max and min use for their masks.
- * - Gradients written with a kernel's saved output (exp, sigmoid, tanh, elu, pow, softmax, log-softmax): the
+ * - Gradients written with a kernel's saved output (exp, sigmoid, tanh, pow, softmax, log-softmax): the
  *   engine saves a clone of the output, and records that clone on the tape before the kernel that made the
  *   output, so the tape never connects the clone to the kernel's inputs. First-order gradients are right, but
  *   a gradient of such a gradient silently misses every term through the output (log-softmax's is most of
  *   cross-entropy's curvature). Here, when a tape records the backward pass, these gradients recompute the
  *   output from the saved inputs (which are connected) and hand it to TF.js's own formula; otherwise they
  *   use the saved output as before, at no extra cost.
+ *
+ * And gradients that take fewer passes over the data, for every backend: ReLU's through one fused kernel where
+ * the backend has it, Mean's and Sum's as a broadcast.
  *
  * Registered for every backend when the engine loads.
  * @module
@@ -82,7 +85,7 @@ const zeroGradient = (kernelName: string): tf.GradConfig => ({
 
 /** Kernels whose TF.js gradient reads the saved output, with the inputs that recompute it. */
 export const SAVED_OUTPUT_KERNELS: Readonly<Record<string, readonly string[]>> = {
-  Exp: ['x'], Sigmoid: ['x'], Tanh: ['x'], Elu: ['x'], Pow: ['a', 'b'], Softmax: ['logits'], LogSoftmax: ['logits'],
+  Exp: ['x'], Sigmoid: ['x'], Tanh: ['x'], Pow: ['a', 'b'], Softmax: ['logits'], LogSoftmax: ['logits'],
 };
 
 /** Wraps the registered gradient of `kernelName` so that a recording tape sees outputs recomputed from inputs. */
@@ -109,6 +112,61 @@ function relinkSavedOutputs(kernelName: string, inputNames: readonly string[]): 
   });
 }
 
+/**
+ * Kernel name of the fused ReLU gradient dy * step(x), which TF.js runs as Step, Cast and Multiply (three
+ * passes over every activation). Backends with a fast path register a kernel under this name (aten, wasm).
+ */
+export const FUSED_RELU_GRAD = 'FusedReluGrad';
+
+/** dy * step(x): the fused kernel where the active backend has one (float32, equal shapes), TF.js's formula elsewhere. */
+export function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  if (dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(FUSED_RELU_GRAD, tf.getBackend()))
+    return tf.engine().runKernel(FUSED_RELU_GRAD, { dy, x } as unknown as tf.NamedTensorMap) as tf.Tensor;
+  return tf.mul(dy, tf.cast(tf.step(x), 'float32'));
+}
+
+/** ReLU's gradient through {@link reluGrad}: the same values as TF.js's (NaN where x is NaN). */
+const reluGradient: tf.GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    return { x: () => reluGrad(dy as tf.Tensor, x) };
+  },
+};
+
+/** The fused kernel is linear in dy: its gradient there is itself, in x zero (as for TF.js's formula). */
+const fusedReluGradGradient: tf.GradConfig = {
+  kernelName: FUSED_RELU_GRAD,
+  inputsToSave: ['x'],
+  gradFunc: (g, saved) => {
+    const [x] = saved;
+    return { dy: () => reluGrad(g as tf.Tensor, x), x: () => tf.zerosLike(x) };
+  },
+};
+
+/**
+ * Mean's and Sum's gradients as a broadcast of dy (/ n): TF.js multiplies dy by `ones(x.shape)`, an array of x's
+ * size filled in JavaScript and copied into the backend (batch norm takes two means per layer), and Mean then
+ * divides at full size. The broadcast is a view on aten and a SIMD block copy on wasm; its gradient is a sum.
+ */
+const broadcastReductionGradient = (kernelName: 'Mean' | 'Sum'): tf.GradConfig => ({
+  kernelName,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+    const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const n = axes.reduce((p, a) => p * x.shape[a], 1);
+    return {
+      x: () => {
+        const d = tf.reshape(dy as tf.Tensor, expanded);
+        return tf.broadcastTo(kernelName === 'Mean' && n !== 1 ? tf.div(d, n) : d, x.shape);
+      },
+    };
+  },
+});
+
 let done = false;
 
 /** Registers the gradients above once. */
@@ -119,4 +177,5 @@ export function registerExtraGradients(): void {
     if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
   }
   for (const [name, inputs] of Object.entries(SAVED_OUTPUT_KERNELS)) relinkSavedOutputs(name, inputs);
+  for (const cfg of [reluGradient, fusedReluGradGradient, broadcastReductionGradient('Mean'), broadcastReductionGradient('Sum')]) tf.registerGradient(cfg);
 }

@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addEngineNote } from '../backend';
 import { loadAddon } from './addon';
 import { AtenBackend } from './backend';
-import { registerAtenGradients } from './gradients';
 import { NATIVE_KERNELS, registerAtenKernels, setFallbackNote } from './kernels';
 
 export { AtenBackend } from './backend';
@@ -39,7 +38,6 @@ export async function registerAtenBackend(
   const init = addon.init(opts.threads, device);
   setFallbackNote(addEngineNote);
   const fallbacks = registerAtenKernels();
-  registerAtenGradients();
   if (!registeredWith) {
     tf.registerBackend('aten', () => new AtenBackend(addon), 1);
     registeredWith = { threads: init.threads, device };

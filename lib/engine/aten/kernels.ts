@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AtenBackend } from './backend';
-import { ATEN_RELU_GRAD } from './gradients';
+import { FUSED_RELU_GRAD } from '../gradients';
 import { ATEN_BATCH_NORM, ATEN_BATCH_NORM_GRAD } from '../batchNorm';
 
 type Info = tf.TensorInfo;
@@ -90,7 +90,7 @@ for (const k of UNARY) native.set(k, ({ x }, _a, b) => (numeric(x) ? b.run1(k, [
 for (const k of BINARY) native.set(k, ({ a, b: y }, _a, b) => (numeric(a) && numeric(y) ? b.run1(k, [a, y]) : null));
 native.set('Prelu', ({ x, alpha }, _a, b) => b.run1('Prelu', [x, alpha]));
 native.set('EluGrad', ({ dy, y }, _a, b) => b.run1('EluGrad', [dy, y]));
-native.set(ATEN_RELU_GRAD, ({ dy, x }, _a, b) => b.run1('ReluGrad', [dy, x]));
+native.set(FUSED_RELU_GRAD, ({ dy, x }, _a, b) => b.run1('ReluGrad', [dy, x]));
 native.set(ATEN_BATCH_NORM, ({ x, gamma, beta }, a, b) => b.run('BatchNormTrain', [x, gamma, beta], [], [a.epsilon as number]));
 native.set(ATEN_BATCH_NORM_GRAD, ({ dy, x, gamma, mean, invstd }, a, b) => b.run('BatchNormTrainGrad', [dy, x, gamma, mean, invstd], [], [a.epsilon as number]));
 native.set('LeakyRelu', ({ x }, a, b) => b.run1('LeakyRelu', [x], [], [a.alpha as number]));

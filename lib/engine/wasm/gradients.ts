@@ -6,7 +6,6 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WASM_RELU_GRAD } from './kernels';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -127,68 +126,3 @@ export function registerConvGradients(): string[] {
   return done;
 }
 
-/** dy * step(x): the fused kernel on wasm for float32 data of one shape, TF.js's formula elsewhere. */
-export function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() === 'wasm' && dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(WASM_RELU_GRAD, 'wasm'))
-    return tf.engine().runKernel(WASM_RELU_GRAD, { dy, x } as unknown as tf.NamedTensorMap) as tf.Tensor;
-  return tf.mul(dy, tf.cast(tf.step(x), 'float32'));
-}
-
-let reluDone: string[] | undefined;
-
-/**
- * Overrides the Relu gradient on the wasm backend with the fused kernel; every other backend keeps the
- * gradient registered before (TF.js's, or another backend's override: registrations are global, so each
- * override hands the backends it does not know to the one it replaced). The fused kernel is differentiable
- * again (double backprop): its gradient in dy is the same kernel, in x zero, as for TF.js's formula.
- */
-export function registerReluGradient(): string[] {
-  if (reluDone) return reluDone;
-  reluDone = ['Relu gradient (fused on wasm)'];
-  const base = tf.getGradient('Relu');
-  tf.registerGradient({
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      if (tf.getBackend() !== 'wasm' && base) return base.gradFunc(dy, saved, attrs);
-      const [x] = saved;
-      return { x: () => reluGrad(dy as tf.Tensor, x) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: WASM_RELU_GRAD,
-    inputsToSave: ['x'],
-    gradFunc: (g, saved) => {
-      const [x] = saved;
-      return { dy: () => reluGrad(g as tf.Tensor, x), x: () => tf.zerosLike(x) };
-    },
-  });
-  return reluDone;
-}
-
-let meanDone: string[] | undefined;
-
-/**
- * Overrides the Mean gradient on the wasm backend: TF.js's multiplies dy by `ones(x.shape)`, an array of
- * x's size filled in JavaScript and copied onto the heap (two batch-norm means per layer: about 0.4 s of a
- * ResNet-18 training step at batch 64), then divides at full size. Here dy / n is broadcast with Tile (whose
- * gradient, a sum, keeps it differentiable). Other backends keep the gradient registered before.
- */
-export function registerMeanGradient(): string[] {
-  if (meanDone) return meanDone;
-  meanDone = ['Mean gradient (broadcast, wasm)'];
-  const base = tf.getGradient('Mean');
-  tf.registerGradient({
-    kernelName: 'Mean',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      if (tf.getBackend() !== 'wasm' && base) return base.gradFunc(dy, saved, attrs);
-      const [x] = saved;
-      const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
-      const reduceSize = axes.reduce((n, a) => n * x.shape[a], 1);
-      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy as tf.Tensor, expanded), reduceSize), x.shape) };
-    },
-  });
-  return meanDone;
-}

@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import { registerFastWasmKernels } from './kernels';
-import { registerConvGradients, registerMeanGradient, registerReluGradient } from './gradients';
+import { registerConvGradients } from './gradients';
 import { useThreadedWasm } from './threads';
 
 export { registerConvGradients } from './gradients';
@@ -31,7 +31,7 @@ export interface WasmKernelOptions {
 export function registerWasmKernels(opts: WasmKernelOptions = {}): string[] {
   const env = Number(process.env.ROBUSTLAB_THREADS);
   const threads = opts.threads ?? (Number.isInteger(env) && env > 0 ? env : os.availableParallelism?.() ?? os.cpus().length);
-  const names = [...registerFastWasmKernels(), ...registerConvGradients(), ...registerReluGradient(), ...registerMeanGradient()];
+  const names = [...registerFastWasmKernels(), ...registerConvGradients()];
   if (useThreadedWasm(threads)) names.push(`threaded build (${Math.min(threads, 8)} threads)`);
   return names;
 }

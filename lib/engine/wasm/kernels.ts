@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from './simd';
+import { FUSED_RELU_GRAD } from '../gradients';
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend & { disposeData(id: object): boolean };
@@ -573,8 +574,6 @@ function makeConv2D(original: tf.KernelFunc) {
   };
 }
 
-/** Kernel name of the fused ReLU gradient dy * step(x) (wasm only; see ./gradients). */
-export const WASM_RELU_GRAD = 'WasmReluGrad';
 
 /** dy * step(x) in one pass (TF.js's Relu gradient is a Step, a Cast and a Multiply). */
 function reluGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): Info {
@@ -603,9 +602,9 @@ export function registerFastWasmKernels(): string[] {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc });
     names.push('Conv2DBackpropFilter');
   }
-  if (!tf.getKernel(WASM_RELU_GRAD, 'wasm')) {
-    tf.registerKernel({ kernelName: WASM_RELU_GRAD, backendName: 'wasm', kernelFunc: reluGradKernel as unknown as tf.KernelFunc });
-    names.push(WASM_RELU_GRAD);
+  if (!tf.getKernel(FUSED_RELU_GRAD, 'wasm')) {
+    tf.registerKernel({ kernelName: FUSED_RELU_GRAD, backendName: 'wasm', kernelFunc: reluGradKernel as unknown as tf.KernelFunc });
+    names.push(FUSED_RELU_GRAD);
   }
   if (tf.getKernel('MaxPoolGrad', 'wasm')) tf.unregisterKernel('MaxPoolGrad', 'wasm');
   tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradHeap as unknown as tf.KernelFunc });
