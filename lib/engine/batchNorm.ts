@@ -1,9 +1,9 @@
 /**
  * Training-mode batch normalisation as one op. Written with TF.js ops it is about fifteen kernels forward and
  * back (moments, centring, scaling, and their gradients), each a full pass over the activations; PyTorch runs
- * one fused kernel each way. On the `aten` backend this op runs ATen's `native_batch_norm` and
- * `native_batch_norm_backward` (registered as {@link ATEN_BATCH_NORM} and {@link ATEN_BATCH_NORM_GRAD}); on
- * other backends it is the composite formula, unchanged.
+ * one fused kernel each way. Where the active backend registers {@link FUSED_BATCH_NORM} and
+ * {@link FUSED_BATCH_NORM_GRAD} (aten: ATen's `native_batch_norm` and `native_batch_norm_backward`) this op runs
+ * them; elsewhere it is the composite formula, unchanged.
  *
  * The fused gradient kernel has no gradient of its own. When a tape records the backward pass (the gradient
  * of a gradient, as in double backprop), the gradient is written with TF.js ops instead, so it stays
@@ -12,10 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Kernel name of the fused training-mode batch norm (aten only): x, gamma, beta to y, mean, invstd, unbiased variance. */
-export const ATEN_BATCH_NORM = 'AtenBatchNormTrain';
-/** Kernel name of its gradient (aten only): dy, x, gamma, mean, invstd to dx, dgamma, dbeta. */
-export const ATEN_BATCH_NORM_GRAD = 'AtenBatchNormTrainGrad';
+/** Kernel name of the fused training-mode batch norm: x, gamma, beta to y, mean, invstd, unbiased variance. */
+export const FUSED_BATCH_NORM = 'FusedBatchNormTraining';
+/** Kernel name of its gradient: dy, x, gamma, mean, invstd to dx, dgamma, dbeta. */
+export const FUSED_BATCH_NORM_GRAD = 'FusedBatchNormTrainingGrad';
 
 /** What {@link batchNormTraining} returns. */
 export interface BatchNormResult {
@@ -40,11 +40,10 @@ function composite(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon:
   });
 }
 
-/** True where the fused kernel applies: aten, float32, image or matrix input, more than one value per channel. */
+/** True where the fused kernel applies: the active backend has it, float32, image or matrix input, n > 1 per channel. */
 function fused(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): boolean {
   return (
-    tf.getBackend() === 'aten' &&
-    tf.getKernel(ATEN_BATCH_NORM, 'aten') != null &&
+    tf.getKernel(FUSED_BATCH_NORM, tf.getBackend()) != null &&
     (x.rank === 4 || x.rank === 2) &&
     x.dtype === 'float32' && gamma.dtype === 'float32' && beta.dtype === 'float32' &&
     perChannel(x) > 1
@@ -61,8 +60,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   if (gamma.shape[0] !== c || beta.shape[0] !== c)
     throw new Error(`batchNormTraining: gamma and beta must have shape [${c}] (x's last axis), got [${gamma.shape}] and [${beta.shape}]`);
   if (!fused(x, gamma, beta)) return composite(x, gamma, beta, epsilon);
-  registerBatchNormGradients();
-  const [y, mean, invstd, unbiasedVariance] = tf.engine().runKernel(ATEN_BATCH_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  const [y, mean, invstd, unbiasedVariance] = tf.engine().runKernel(FUSED_BATCH_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
   invstd.dispose();
   return { y, mean: mean as tf.Tensor1D, unbiasedVariance: unbiasedVariance as tf.Tensor1D };
 }
@@ -84,29 +82,23 @@ export function batchNormTrainingGrad(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Ten
   });
 }
 
-let registered = false;
-
-/** Registers the fused kernel's gradient, once (the kernels themselves belong to the aten backend). */
-export function registerBatchNormGradients(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerGradient({
-    kernelName: ATEN_BATCH_NORM,
-    inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true, false],
-    gradFunc: (dys, saved, attrs) => {
-      const [x, gamma, mean, invstd] = saved;
-      const epsilon = (attrs as unknown as { epsilon: number }).epsilon;
-      const dy = (dys as (tf.Tensor | null)[])[0] ?? tf.zerosLike(x);
-      // Computed here rather than in the closures: the engine runs each closure in its own tidy, and the
-      // three results come from one kernel call.
-      let dx: tf.Tensor, dgamma: tf.Tensor, dbeta: tf.Tensor;
-      if (tf.engine().isTapeOn()) {
-        ({ dx, dgamma, dbeta } = batchNormTrainingGrad(dy, x, gamma as tf.Tensor1D, epsilon));
-      } else {
-        [dx, dgamma, dbeta] = tf.engine().runKernel(ATEN_BATCH_NORM_GRAD, { dy, x, gamma, mean, invstd }, { epsilon }) as tf.Tensor[];
-      }
-      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-    },
-  });
-}
+/** The fused kernel's gradient (registered with the engine's other gradients; the kernels belong to backends). */
+export const fusedBatchNormGradient: tf.GradConfig = {
+  kernelName: FUSED_BATCH_NORM,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true, false],
+  gradFunc: (dys, saved, attrs) => {
+    const [x, gamma, mean, invstd] = saved;
+    const epsilon = (attrs as unknown as { epsilon: number }).epsilon;
+    const dy = (dys as (tf.Tensor | null)[])[0] ?? tf.zerosLike(x);
+    // Computed here rather than in the closures: the engine runs each closure in its own tidy, and the
+    // three results come from one kernel call.
+    let dx: tf.Tensor, dgamma: tf.Tensor, dbeta: tf.Tensor;
+    if (tf.engine().isTapeOn()) {
+      ({ dx, dgamma, dbeta } = batchNormTrainingGrad(dy, x, gamma as tf.Tensor1D, epsilon));
+    } else {
+      [dx, dgamma, dbeta] = tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, { dy, x, gamma, mean, invstd }, { epsilon }) as tf.Tensor[];
+    }
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  },
+};

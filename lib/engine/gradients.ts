@@ -19,6 +19,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedBatchNormGradient } from './batchNorm';
 
 type PoolAttrs = { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number };
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -177,5 +178,5 @@ export function registerExtraGradients(): void {
     if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
   }
   for (const [name, inputs] of Object.entries(SAVED_OUTPUT_KERNELS)) relinkSavedOutputs(name, inputs);
-  for (const cfg of [reluGradient, fusedReluGradGradient, broadcastReductionGradient('Mean'), broadcastReductionGradient('Sum')]) tf.registerGradient(cfg);
+  for (const cfg of [reluGradient, fusedReluGradGradient, broadcastReductionGradient('Mean'), broadcastReductionGradient('Sum'), fusedBatchNormGradient]) tf.registerGradient(cfg);
 }

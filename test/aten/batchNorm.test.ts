@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { atenBuilt, atenVsCpu, rand, restore, skipReason, useAten } from './common';
-import { ATEN_BATCH_NORM, ATEN_BATCH_NORM_GRAD, batchNormTraining } from '../../lib/engine/batchNorm';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, batchNormTraining } from '../../lib/engine/batchNorm';
 import { resnet18 } from '../../lib/models/resnet';
 
 const test = suite('aten fused batch norm');
@@ -32,8 +32,8 @@ if (!atenBuilt) {
       tf.dispose(tf.grads((xx: tf.Tensor, gg: tf.Tensor) => batchNormTraining(xx, gg as tf.Tensor1D, b, 1e-5).y.sum())([x, g]));
     });
     const names = p.kernels.map((k) => k.name);
-    assert.is(names.filter((n) => n === ATEN_BATCH_NORM).length, 1, `forward kernels: ${names.join(', ')}`);
-    assert.is(names.filter((n) => n === ATEN_BATCH_NORM_GRAD).length, 1, `gradient kernels: ${names.join(', ')}`);
+    assert.is(names.filter((n) => n === FUSED_BATCH_NORM).length, 1, `forward kernels: ${names.join(', ')}`);
+    assert.is(names.filter((n) => n === FUSED_BATCH_NORM_GRAD).length, 1, `gradient kernels: ${names.join(', ')}`);
     assert.not.ok(names.includes('Rsqrt'), `no composite ops expected: ${names.join(', ')}`);
     tf.dispose([x, g, b]);
   });

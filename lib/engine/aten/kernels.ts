@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AtenBackend } from './backend';
 import { FUSED_RELU_GRAD } from '../gradients';
-import { ATEN_BATCH_NORM, ATEN_BATCH_NORM_GRAD } from '../batchNorm';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../batchNorm';
 
 type Info = tf.TensorInfo;
 type Inputs = tf.NamedTensorInfoMap | Info[];
@@ -91,8 +91,8 @@ for (const k of BINARY) native.set(k, ({ a, b: y }, _a, b) => (numeric(a) && num
 native.set('Prelu', ({ x, alpha }, _a, b) => b.run1('Prelu', [x, alpha]));
 native.set('EluGrad', ({ dy, y }, _a, b) => b.run1('EluGrad', [dy, y]));
 native.set(FUSED_RELU_GRAD, ({ dy, x }, _a, b) => b.run1('ReluGrad', [dy, x]));
-native.set(ATEN_BATCH_NORM, ({ x, gamma, beta }, a, b) => b.run('BatchNormTrain', [x, gamma, beta], [], [a.epsilon as number]));
-native.set(ATEN_BATCH_NORM_GRAD, ({ dy, x, gamma, mean, invstd }, a, b) => b.run('BatchNormTrainGrad', [dy, x, gamma, mean, invstd], [], [a.epsilon as number]));
+native.set(FUSED_BATCH_NORM, ({ x, gamma, beta }, a, b) => b.run('BatchNormTrain', [x, gamma, beta], [], [a.epsilon as number]));
+native.set(FUSED_BATCH_NORM_GRAD, ({ dy, x, gamma, mean, invstd }, a, b) => b.run('BatchNormTrainGrad', [dy, x, gamma, mean, invstd], [], [a.epsilon as number]));
 native.set('LeakyRelu', ({ x }, a, b) => b.run1('LeakyRelu', [x], [], [a.alpha as number]));
 native.set('Step', ({ x }, a, b) => b.run1('Step', [x], [], [a.alpha as number]));
 native.set('ClipByValue', ({ x }, a, b) => b.run1('ClipByValue', [x], [], [a.clipValueMin as number, a.clipValueMax as number]));
