@@ -13,7 +13,7 @@ import { NORM_HOOKS } from './gradientDescent';
 import { projectThreat } from '../tensor/norms';
 import { Rng, normal, uniform } from '../engine/seed';
 import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
-import { mergeRows, rows } from './util';
+import { marginsSync, mergeRows, rows, withDefaults } from './util';
 
 /** Result of a black-box attack. */
 export interface BlackBoxResult {
@@ -59,15 +59,6 @@ export const GRADIENT_ESTIMATE_DEFAULTS: GradientEstimateOptions = {
   bounds: [0, 1],
 };
 
-const defined = <T extends object>(o: Partial<T>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
-/** Margins of a batch of queries [m, ...] against labels [m], read back. */
-function queryMargins(model: Classifier, xq: tf.Tensor, yq: tf.Tensor1D): Float32Array {
-  const m = tf.tidy(() => margin(model.apply(xq, { training: false }).logits, yq));
-  const v = Float32Array.from(m.dataSync());
-  m.dispose();
-  return v;
-}
 
 /**
  * The loop shared by SPSA and NES: per step, one query to check success, then q queries around the iterate
@@ -75,7 +66,7 @@ function queryMargins(model: Classifier, xq: tf.Tensor, yq: tf.Tensor1D): Float3
  * estimate, and a projected signed step (as NES's PGD variant) descends the margin.
  */
 function estimateLoop(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): BlackBoxResult {
-  const o = { ...GRADIENT_ESTIMATE_DEFAULTS, ...defined(opts) } as GradientEstimateOptions;
+  const o = withDefaults(GRADIENT_ESTIMATE_DEFAULTS, opts);
   checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
   checkNonNegative(o.eps, 'eps');
   checkPositiveInt(o.steps, 'steps');
@@ -98,7 +89,7 @@ function estimateLoop(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Par
     if (active.length === 0) break;
     const xa = rows(xAdv, active);
     const ya = rows(y, active) as tf.Tensor1D;
-    const m0 = queryMargins(model, xa, ya);
+    const m0 = marginsSync(model, xa, ya);
     active.forEach((i, k) => {
       queries[i]++;
       success[i] = m0[k] < 0;
@@ -120,7 +111,7 @@ function estimateLoop(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Par
       return tf.concat([plus, minus], 1).reshape([s * 2 * pairs, ...inner]);
     });
     const yq = tf.tidy(() => ys.expandDims(1).tile([1, 2 * pairs]).reshape([-1]) as tf.Tensor1D);
-    const mq = queryMargins(model, cand, yq);
+    const mq = marginsSync(model, cand, yq);
     stepping.forEach((i) => (queries[i] += 2 * pairs));
     const next = tf.tidy(() => {
       const m = tf.tensor2d(mq, [s, 2 * pairs]);
@@ -196,7 +187,7 @@ export const ZOO_DEFAULTS: ZooOptions = { norm: 'linf', eps: 8 / 255, queries: 2
  * @example const { adversarial, queries } = zooRecord(model, x, y, { queries: 2000 });
  */
 export function zooRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<ZooOptions> = {}): BlackBoxResult {
-  const o = { ...ZOO_DEFAULTS, ...defined(opts) } as ZooOptions;
+  const o = withDefaults(ZOO_DEFAULTS, opts);
   checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
   checkNonNegative(o.eps, 'eps');
   checkPositiveInt(o.queries, 'queries');

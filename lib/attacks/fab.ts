@@ -9,13 +9,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
-import type { MinNormResult } from './minNorm';
-import { lpNorm } from '../tensor/norms';
+import { minNormResult, type MinNormResult } from './minNorm';
 import { Rng } from '../engine/seed';
 import { checkInputs, checkLabels, checkNonNegative, checkNonNegativeInt, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
-import { mergeRows, predictSync } from './util';
+import { logitJacobian, mergeRows, predictSync, takeFlatRows, withDefaults } from './util';
 
 /** Options of {@link fab} and {@link fabRecord}. */
 export interface FabOptions {
@@ -48,10 +47,8 @@ export interface FabTOptions extends FabOptions {
   targetClasses?: number;
 }
 
-const defined = <T extends object>(o: Partial<T>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 function resolve(opts: Partial<FabOptions>): FabOptions {
-  const o = { ...FAB_DEFAULTS, ...defined(opts) } as FabOptions;
+  const o = withDefaults(FAB_DEFAULTS, opts);
   checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
   checkNonNegative(o.eps, 'eps');
   checkNonNegativeInt(o.steps, 'steps');
@@ -178,20 +175,10 @@ interface Hyperplanes {
 function nearestBoundary(model: Classifier, xt: tf.Tensor, y: tf.Tensor1D, norm: 'linf' | 'l2'): Hyperplanes {
   const n = xt.shape[0];
   const K = model.numClasses;
-  let logits: tf.Tensor2D | undefined;
+  const { logits: z, jacobian: g } = logitJacobian(model, xt); // [n, K], [n, K, d]
   const [dfT, wT] = tf.tidy(() => {
-    const rows = Array.from({ length: K }, (_, k) =>
-      tf.grad((v: tf.Tensor) => {
-        const z = model.apply(v, { training: false }).logits;
-        // The first pass also hands out the logits, saving a forward pass per iteration.
-        if (k === 0) logits = tf.keep(z.clone());
-        return z.slice([0, k], [-1, 1]).sum();
-      })(xt).reshape([n, -1]),
-    );
-    const g = tf.stack(rows, 1); // [n, K, d]
     const oh = tf.oneHot(y, K).toFloat();
     const dg = g.sub(g.mul(oh.expandDims(2)).sum(1, true));
-    const z = logits as tf.Tensor2D;
     const df = z.sub(z.mul(oh).sum(1, true)); // [n, K]
     const dual = norm === 'linf' ? dg.abs().sum(2) : dg.square().sum(2).sqrt();
     // The label's own row (df = 0, dg = 0) is no boundary.
@@ -199,7 +186,7 @@ function nearestBoundary(model: Classifier, xt: tf.Tensor, y: tf.Tensor1D, norm:
     const pick = tf.oneHot(dist.argMin(1), K).toFloat();
     return [df.mul(pick).sum(1), dg.mul(pick.expandDims(2)).sum(1)];
   });
-  logits?.dispose();
+  tf.dispose([z, g]);
   const out = { df: Float32Array.from(dfT.dataSync()), w: Float32Array.from(wT.dataSync()) };
   tf.dispose([dfT, wT]);
   return out;
@@ -329,8 +316,7 @@ function fabAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: FabOption
       const seed = rng.seed();
       const idx = correct.flatMap((c, i) => (c && open(bestDist[i]) ? [i] : []));
       if (idx.length === 0) continue;
-      const xs = new Float32Array(idx.length * d);
-      idx.forEach((g, k) => xs.set(x0.subarray(g * d, (g + 1) * d), k * d));
+      const xs = takeFlatRows(x0, idx, d);
       const start = r === 0 ? Float32Array.from(xs) : randomStart(xs, idx.length, o, seed);
       const target = rank === null ? null : Int32Array.from(idx, (g) => order[g][rank]);
       const res = fabRun(model, xs, Int32Array.from(idx, (g) => labels[g]), [idx.length, ...inner], start, target, o);
@@ -342,12 +328,7 @@ function fabAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: FabOption
       });
     }
   }
-  const adversarial = tf.tensor(best, x.shape);
-  const [pred, dist] = tf.tidy(() => [model.apply(adversarial, { training: false }).logits.argMax(1), lpNorm(adversarial.sub(x), o.norm)]);
-  const success = Array.from(pred.dataSync(), (p, i) => p !== labels[i]);
-  const perturbationNorm = Array.from(dist.dataSync());
-  tf.dispose([pred, dist]);
-  return { adversarial, success, perturbationNorm };
+  return minNormResult(model, x, y, tf.tensor(best, x.shape), o.norm);
 }
 
 /** The minimum-norm adversarial where it lies within eps, the clean input elsewhere; disposes the record's tensor. */

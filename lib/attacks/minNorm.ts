@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
-import { lpNorm, perExample } from '../tensor/norms';
+import { lpNorm } from '../tensor/norms';
 import { checkInputs, checkLabels, checkNonNegative, checkNonNegativeInt, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
 import { margin } from '../losses/margin';
-import { mergeRows } from './util';
+import { logitJacobian, mergeRows, withDefaults } from './util';
 
 /** Result of a minimum-norm attack (foolbox's named record). */
 export interface MinNormResult {
@@ -37,8 +37,6 @@ export interface DeepFoolOptions {
 /** DeepFool defaults from the paper: 100 iterations, overshoot 0.02, l2. */
 export const DEEPFOOL_DEFAULTS: DeepFoolOptions = { norm: 'l2', steps: 100, overshoot: 0.02, bounds: [0, 1] };
 
-const defined = <T extends object>(o: Partial<T>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 /**
  * DeepFool (Moosavi-Dezfooli et al., 2016, Algorithm 2, multi-class; eq. 7 for l2 and its l-inf analogue with
  * the dual l1 norm): linearise the classifier, step to the nearest linearised boundary, repeat until the
@@ -47,7 +45,7 @@ const defined = <T extends object>(o: Partial<T>) => Object.fromEntries(Object.e
  * @example const { adversarial, perturbationNorm } = deepfoolRecord(model, x, y, { norm: 'l2' });
  */
 export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<DeepFoolOptions> = {}): MinNormResult {
-  const o = { ...DEEPFOOL_DEFAULTS, ...defined(opts) } as DeepFoolOptions;
+  const o = withDefaults(DEEPFOOL_DEFAULTS, opts);
   checkOneOf(o.norm, ['l2', 'linf'] as const, 'norm');
   checkNonNegativeInt(o.steps, 'steps');
   checkNonNegative(o.overshoot, 'overshoot');
@@ -55,8 +53,6 @@ export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   checkLabels(y, x.shape[0], model.numClasses, 'y');
   const K = model.numClasses;
   const [lo, hi] = o.bounds;
-  // Per-class input gradients of the logits: K backward passes (the Jacobian rows).
-  const classGrads = Array.from({ length: K }, (_, k) => tf.grad((v: tf.Tensor) => model.apply(v, { training: false }).logits.slice([0, k], [-1, 1]).sum()));
   const labels = y.dataSync();
   let rTot = tf.zerosLike(x);
   const current = () => tf.tidy(() => x.add(rTot.mul(1 + o.overshoot)).clipByValue(lo, hi));
@@ -72,17 +68,20 @@ export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
       break;
     }
     const next = tf.tidy(() => {
-      const grads = classGrads.map((g) => g(xAdv));
+      // Per-class input gradients of the logits: K backward passes (the Jacobian rows).
+      const J = logitJacobian(model, xAdv);
+      J.logits.dispose();
+      const jac = J.jacobian; // [n, K, d]
       const n = x.shape[0];
       const flat = (g: tf.Tensor) => g.reshape([n, -1]);
       const oh = tf.oneHot(y.toInt(), K).toFloat();
       const zy = logits.mul(oh).sum(1);
-      const gy = tf.stack(grads.map(flat), 1).mul(oh.expandDims(2)).sum(1); // [n, d]
+      const gy = jac.mul(oh.expandDims(2)).sum(1); // [n, d]
       const dual = o.norm === 'l2' ? 'l2' : 'l1';
       let best = tf.fill([n], Infinity);
       let step = tf.zerosLike(flat(x));
       for (let k = 0; k < K; k++) {
-        const w = flat(grads[k]).sub(gy) as tf.Tensor2D;
+        const w = jac.slice([0, k, 0], [-1, 1, -1]).squeeze([1]).sub(gy) as tf.Tensor2D;
         const f = logits.slice([0, k], [-1, 1]).squeeze([1]).sub(zy).abs();
         const wn = lpNorm(w, dual).add(1e-12);
         // The label's own row has f = 0 and w = 0: exclude it.
@@ -102,11 +101,11 @@ export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   }
   const adversarial = current();
   rTot.dispose();
-  return finish(model, x, y, adversarial, o.norm);
+  return minNormResult(model, x, y, adversarial, o.norm);
 }
 
-/** Builds the record: success and norms of `adversarial` (which it keeps). */
-function finish(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, adversarial: tf.Tensor, norm: 'l2' | 'linf'): MinNormResult {
+/** Builds a minimum-norm attack's record: success and norms of `adversarial` (which it keeps) against `x`. */
+export function minNormResult(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, adversarial: tf.Tensor, norm: 'l2' | 'linf'): MinNormResult {
   const [pred, dist] = tf.tidy(() => [model.apply(adversarial, { training: false }).logits.argMax(1), lpNorm(adversarial.sub(x), norm)]);
   const labels = y.dataSync();
   const success = Array.from(pred.dataSync(), (p, i) => p !== labels[i]);
@@ -149,7 +148,7 @@ export const CW_L2_DEFAULTS: CwL2Options = { steps: 100, binarySteps: 9, initial
  * @example const { perturbationNorm } = cwL2Record(model, x, y, { steps: 200 });
  */
 export function cwL2Record(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<CwL2Options> = {}): MinNormResult {
-  const o = { ...CW_L2_DEFAULTS, ...defined(opts) } as CwL2Options;
+  const o = withDefaults(CW_L2_DEFAULTS, opts);
   checkNonNegativeInt(o.steps, 'steps');
   checkPositiveInt(o.binarySteps, 'binarySteps');
   checkPositive(o.initialConst, 'initialConst');
@@ -225,7 +224,7 @@ export function cwL2Record(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts
     }
   }
   w0.dispose();
-  return finish(model, x, y, best, 'l2');
+  return minNormResult(model, x, y, best, 'l2');
 }
 
 /**

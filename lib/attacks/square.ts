@@ -10,12 +10,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
 import type { BlackBoxResult } from './blackBox';
-import { margin } from '../losses/margin';
 import { Rng } from '../engine/seed';
 import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
-import { predictSync } from './util';
+import { marginsSync, predictSync, takeFlatRows, withDefaults } from './util';
 
 /** Options of {@link square} and {@link squareRecord}. */
 export interface SquareOptions {
@@ -44,8 +43,6 @@ export interface SquareOptions {
 /** Square defaults as AutoAttack's standard version: l-inf 8/255, p_init 0.8, 5000 queries, schedule not rescaled. */
 export const SQUARE_DEFAULTS: SquareOptions = { norm: 'linf', eps: 8 / 255, queries: 5000, pInit: 0.8, rescaleSchedule: false, seed: 0, bounds: [0, 1] };
 
-const defined = <T extends object>(o: Partial<T>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 /**
  * Fraction of pixels a square covers at update `it` (AutoAttack's p_selection): p_init halved at iterations 10,
  * 50, 200, 500, 1000, 2000, 4000, 6000 and 8000. With `rescale`, `it` is first mapped onto 10,000 iterations.
@@ -58,14 +55,6 @@ export function squareP(it: number, pInit: number, updates: number, rescale: boo
   return pInit / 2 ** halvings;
 }
 
-/** Margins `Z_y - max_{i != y} Z_i` of a flat batch of inputs, read back. */
-function queryMargins(model: Classifier, buf: Float32Array, shape: number[], labels: Int32Array): Float32Array {
-  const m = tf.tidy(() => margin(model.apply(tf.tensor(buf, shape), { training: false }).logits, tf.tensor1d(labels, 'int32')));
-  const v = Float32Array.from(m.dataSync());
-  m.dispose();
-  return v;
-}
-
 /**
  * Square Attack l-inf (Andriushchenko et al., 2020, Algorithm 1 with the l-inf proposal; AutoAttack's square.py)
  * on image batches [N, H, W, C]. Only examples classified correctly and not yet fooled are queried. Windows and
@@ -74,7 +63,7 @@ function queryMargins(model: Classifier, buf: Float32Array, shape: number[], lab
  * @example const { adversarial, queries } = squareRecord(model, x, y, { eps: 8 / 255, queries: 1000 });
  */
 export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<SquareOptions> = {}): BlackBoxResult {
-  const o = { ...SQUARE_DEFAULTS, ...defined(opts) } as SquareOptions;
+  const o = withDefaults(SQUARE_DEFAULTS, opts);
   checkOneOf(o.norm, ['linf'] as const, 'norm');
   checkNonNegative(o.eps, 'eps');
   checkPositiveInt(o.queries, 'queries');
@@ -109,13 +98,16 @@ export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, op
       }
   }
   const marginMin = new Float64Array(n).fill(-Infinity);
-  const gather = (idx: number[], src: Float32Array) => {
-    const buf = new Float32Array(idx.length * d);
-    idx.forEach((g, k) => buf.set(src.subarray(g * d, (g + 1) * d), k * d));
-    return buf;
+  // Margins of the rows `idx` of a flat batch: one model query each.
+  const query = (buf: Float32Array, idx: number[]) => {
+    const xq = tf.tensor(buf, [idx.length, H, W, C]);
+    const yq = tf.tensor1d(Int32Array.from(idx, (g) => labels[g]), 'int32');
+    const m = marginsSync(model, xq, yq);
+    tf.dispose([xq, yq]);
+    return m;
   };
   if (open.length) {
-    const m = queryMargins(model, gather(open, xb), [open.length, H, W, C], Int32Array.from(open, (g) => labels[g]));
+    const m = query(takeFlatRows(xb, open, d), open);
     open.forEach((g, k) => {
       queries[g]++;
       marginMin[g] = m[k];
@@ -127,7 +119,7 @@ export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, op
     open = open.filter((g) => marginMin[g] > 0);
     if (open.length === 0) break;
     const s = side(it);
-    const cand = gather(open, xb);
+    const cand = takeFlatRows(xb, open, d);
     const windows = open.map((g, k) => {
       const r = rngs[g];
       const vh = r.int(H - s + 1);
@@ -138,7 +130,7 @@ export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, op
       }
       return [vh, vw];
     });
-    const m = queryMargins(model, cand, [open.length, H, W, C], Int32Array.from(open, (g) => labels[g]));
+    const m = query(cand, open);
     open.forEach((g, k) => {
       queries[g]++;
       // Greedy: keep the proposal when the margin falls (success, margin <= 0, is the extreme case).

@@ -1,11 +1,19 @@
 /**
- * Helpers shared by the attacks: per-example loss with its input gradient in one pass, and merging rows of
- * two batches (restarts that run on the still-robust examples only).
+ * Helpers shared by the attacks: options over defaults, per-example loss with its input gradient in one pass,
+ * the logits' Jacobian, margins and predictions read back, and rows of batches (restarts that run on the
+ * still-robust examples only).
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { ExampleLoss } from '../losses/types';
+import { margin } from '../losses/margin';
+
+/** `opts` over `defaults`, where an option given as `undefined` keeps its default (a plain spread would not). */
+export function withDefaults<T extends object>(defaults: T, opts: Partial<T>): T {
+  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+  return { ...defaults, ...given } as T;
+}
 
 /** Per-example loss [N], its gradient w.r.t. the input, and the predicted classes [N], from one forward-backward pass. */
 export interface LossGrad {
@@ -29,6 +37,42 @@ export function lossAndGrad(model: Classifier, loss: ExampleLoss, xa: tf.Tensor,
     return l.sum();
   })(xa);
   return { loss: perEx as tf.Tensor1D, grad: g, pred: pred as tf.Tensor1D };
+}
+
+/**
+ * The logits [N, K] and their input gradients per class, [N, K, d] with d the flattened input size: K backward
+ * passes (the Jacobian rows, as DeepFool and FAB need); the first pass also hands out the logits. Eval mode.
+ * The caller disposes both.
+ */
+export function logitJacobian(model: Classifier, x: tf.Tensor): { logits: tf.Tensor2D; jacobian: tf.Tensor3D } {
+  const n = x.shape[0];
+  let logits: tf.Tensor2D | undefined;
+  const jacobian = tf.tidy(() => {
+    const rowsK = Array.from({ length: model.numClasses }, (_, k) =>
+      tf.grad((v: tf.Tensor) => {
+        const z = model.apply(v, { training: false }).logits;
+        if (k === 0) logits = tf.keep(z.clone());
+        return z.slice([0, k], [-1, 1]).sum();
+      })(x).reshape([n, -1]),
+    );
+    return tf.stack(rowsK, 1) as tf.Tensor3D;
+  });
+  return { logits: logits as tf.Tensor2D, jacobian };
+}
+
+/** Margins `Z_y - max_{i != y} Z_i` of `model` on `x` against `y` (eval mode), read back. */
+export function marginsSync(model: Classifier, x: tf.Tensor, y: tf.Tensor1D): Float32Array {
+  const m = tf.tidy(() => margin(model.apply(x, { training: false }).logits, y));
+  const v = Float32Array.from(m.dataSync());
+  m.dispose();
+  return v;
+}
+
+/** Rows `idx` of a flat row-major array with rows of `d` values, as a new array. */
+export function takeFlatRows(src: Float32Array, idx: readonly number[], d: number): Float32Array {
+  const out = new Float32Array(idx.length * d);
+  idx.forEach((g, k) => out.set(src.subarray(g * d, (g + 1) * d), k * d));
+  return out;
 }
 
 /**

@@ -57,8 +57,6 @@ export function cpuFallback(kernelName: string, inputs: Inputs, attrs: Attrs, b:
 
 const native = new Map<string, Body>();
 
-const pair = (v: number | number[] | undefined, dflt = 1): [number, number] =>
-  v === undefined ? [dflt, dflt] : Array.isArray(v) ? [v[0], v[1]] : [v, v];
 const axes = (axis: unknown, shape: number[]): number[] => tf.util.parseAxisParam(axis as number | number[], shape);
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5, prelu: 6 };
 
