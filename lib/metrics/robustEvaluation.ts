@@ -55,19 +55,19 @@ export function defaultAttacks(numClasses: number, steps = 100, opts: Partial<En
   checkOneOf(version, ['fast', 'standard'] as const, 'version');
   checkOneOf(norm, ['linf', 'l2'] as const, 'norm');
   checkPositiveInt(queries, 'queries');
-  const ceAttack: EvaluationAttack = { name: 'apgd-ce', run: (m, x, y, t) => apgd(m, x, y, { ...t, norm: t.norm as 'linf' | 'l2', steps, loss: 'ce' }) };
+  // The evaluation's threat model with this ensemble's iterations, for the gradient attacks (l-inf or l2).
+  const at = (t: Parameters<EvaluationAttack['run']>[3]) => ({ ...t, norm: t.norm as 'linf' | 'l2', steps });
+  const ceAttack: EvaluationAttack = { name: 'apgd-ce', run: (m, x, y, t) => apgd(m, x, y, { ...at(t), loss: 'ce' }) };
   const second: EvaluationAttack =
     numClasses >= 4
-      ? { name: 'apgd-t', run: (m, x, y, t) => apgdT(m, x, y, { ...t, norm: t.norm as 'linf' | 'l2', steps }) }
+      ? { name: 'apgd-t', run: (m, x, y, t) => apgdT(m, x, y, at(t)) }
       : numClasses === 3
-        ? { name: 'apgd-dlr', run: (m, x, y, t) => apgd(m, x, y, { ...t, norm: t.norm as 'linf' | 'l2', steps, loss: 'dlr' }) }
-        : { name: 'apgd-cw', run: (m, x, y, t) => apgd(m, x, y, { ...t, norm: t.norm as 'linf' | 'l2', steps, loss: cwLoss }) };
+        ? { name: 'apgd-dlr', run: (m, x, y, t) => apgd(m, x, y, { ...at(t), loss: 'dlr' }) }
+        : { name: 'apgd-cw', run: (m, x, y, t) => apgd(m, x, y, { ...at(t), loss: cwLoss }) };
   if (version === 'fast') return [ceAttack, second];
   // AutoAttack runs FAB-T only where APGD-T runs; with fewer classes the untargeted FAB covers every boundary.
   const fabAttack: EvaluationAttack =
-    numClasses >= 4
-      ? { name: 'fab-t', run: (m, x, y, t) => fabT(m, x, y, { ...t, norm: t.norm as 'linf' | 'l2', steps }) }
-      : { name: 'fab', run: (m, x, y, t) => fab(m, x, y, { ...t, norm: t.norm as 'linf' | 'l2', steps }) };
+    numClasses >= 4 ? { name: 'fab-t', run: (m, x, y, t) => fabT(m, x, y, at(t)) } : { name: 'fab', run: (m, x, y, t) => fab(m, x, y, at(t)) };
   // Square is given the evaluation's norm so that running a 'linf' list at 'l2' fails with a named error.
   const squareAttack: EvaluationAttack = { name: 'square', blackBox: true, run: (m, x, y, t) => square(m, x, y, { ...t, norm: t.norm as 'linf', queries }) };
   return norm === 'linf' ? [ceAttack, second, fabAttack, squareAttack] : [ceAttack, second, fabAttack];

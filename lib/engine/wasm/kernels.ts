@@ -34,13 +34,15 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** dW as a forward convolution of x (batch and channels swapped) with dy as the filter. */
+/**
+ * dW: by Winograd for large 3x3 stride-1 layers, else by chunked im2col products ('gemm'), else (or with mode
+ * 'conv') as a forward convolution of x (batch and channels swapped) with dy as the filter.
+ */
 function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info {
   const { x, dy } = args.inputs as { x: Info; dy: Info };
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   const backend = args.backend as Backend;
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
-  if (filterGradOptions.mode === 'im2col') return conv2DBackpropFilterIm2col(args);
   const [fh, fw, fci, fco] = attrs.filterShape;
   if (filterGradOptions.mode === 'gemm' && winogradOptions.enabled && fh === 3 && fw === 3 && fci % 4 === 0 && fco % 4 === 0 && fci * fco >= winogradOptions.minFilterGradChannelProduct && x.dtype === 'float32' && dy.dtype === 'float32') {
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
@@ -72,12 +74,12 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: tf
 }
 
 /**
- * How Conv2DBackpropFilter runs (tests and benchmarks switch it): 'gemm' (chunked products, the default), 'conv'
- * (dy as a convolution filter) or 'im2col' (one JavaScript im2col and one product); `chunkBytes` is the bytes of
+ * How Conv2DBackpropFilter runs (tests and benchmarks switch it): 'gemm' (chunked products, the default) or 'conv'
+ * (dy as a convolution filter); `chunkBytes` is the bytes of
  * dy per chunk of 'gemm'. Environment: ROBUSTLAB_WASM_FILTER_GRAD, ROBUSTLAB_WASM_DW_CHUNK.
  */
-export const filterGradOptions: { mode: 'gemm' | 'conv' | 'im2col'; chunkBytes: number } = {
-  mode: (['conv', 'im2col'] as const).find((m) => m === process.env.ROBUSTLAB_WASM_FILTER_GRAD) ?? 'gemm',
+export const filterGradOptions: { mode: 'gemm' | 'conv'; chunkBytes: number } = {
+  mode: process.env.ROBUSTLAB_WASM_FILTER_GRAD === 'conv' ? 'conv' : 'gemm',
   chunkBytes: Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) > 0 ? Number(process.env.ROBUSTLAB_WASM_DW_CHUNK) : 256 << 10,
 };
 
@@ -773,51 +775,6 @@ function tiledMaxPoolGrad(x: Float32Array, g: Float32Array, dx: Float32Array, n:
           dx[at] += g[gOff + ch];
         }
       }
-}
-
-/**
- * Conv2DBackpropFilter as im2col + one XNNPACK product: dW^T = dy^T [Co, M] x cols [M, KH*KW*Ci].
- * The im2col copy is a plain loop over the heap.
- */
-export function conv2DBackpropFilterIm2col(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info {
-  const { x, dy } = args.inputs as { x: Info; dy: Info };
-  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
-  const backend = args.backend as WasmBackend;
-  if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
-  const [kh, kw, ci, co] = attrs.filterShape;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { top, left } = info.padInfo;
-  const [n, h, w] = x.shape;
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-  const m = n * oh * ow;
-  const k = kh * kw * ci;
-  return scoped(backend, (keep) => {
-    const cols = keep(backend.makeOutput([1, m, k], 'float32'));
-    const cv = backend.typedArrayFromHeap(cols);
-    const xv = backend.typedArrayFromHeap(x);
-    let o = 0;
-    for (let b = 0; b < n; b++)
-      for (let r = 0; r < oh; r++)
-        for (let q = 0; q < ow; q++)
-          for (let i = 0; i < kh; i++) {
-            const y = r * sh - top + i;
-            for (let j = 0; j < kw; j++) {
-              const z = q * sw - left + j;
-              if (y < 0 || y >= h || z < 0 || z >= w) {
-                cv.fill(0, o, o + ci);
-              } else {
-                const s = ((b * h + y) * w + z) * ci;
-                cv.set(xv.subarray(s, s + ci), o);
-              }
-              o += ci;
-            }
-          }
-    const g = keep(call('Reshape', { x: dy }, { shape: [1, m, co] }, backend));
-    const gT = keep(call('Transpose', { x: g }, { perm: [0, 2, 1] }, backend)); // [1, Co, M]
-    const prod = keep(call('BatchMatMul', { a: gT, b: cols }, { transposeA: false, transposeB: false }, backend)); // [1, Co, K]
-    const t = keep(call('Transpose', { x: prod }, { perm: [0, 2, 1] }, backend)); // [1, K, Co]
-    return keep(call('Reshape', { x: t }, { shape: [kh, kw, ci, co] }, backend));
-  });
 }
 
 /**
