@@ -106,21 +106,16 @@ function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & { filter
   const m = oh * ow; // output pixels per image
   const nc = Math.max(1, Math.min(n, Math.floor(filterGradOptions.chunkBytes / (m * co * 4))));
   const cols = backend.makeOutput([k * nc * m], 'float32');
-  const views: Info[] = [];
-  const view = (base: Info, byteOffset: number, shape: number[]) => {
-    const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
-    views.push(v);
-    return v;
-  };
+  const views = heapViews(backend);
   let result: Info | undefined;
   try {
     for (let n0 = 0; n0 < n; n0 += nc) {
       const c = Math.min(nc, n - n0);
       (ci % 4 === 0 ? simd.im2colT4 : simd.im2colT)(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, cols), c, h, w, ci, oh, ow, sh, top, left, kh, kw, c * m * 4);
-      const a = view(cols, 0, [1, k, c * m]);
-      const b = view(dy, n0 * m * co * 4, [1, c * m, co]);
+      const a = views.view(cols, 0, [1, k, c * m]);
+      const b = views.view(dy, n0 * m * co * 4, [1, c * m, co]);
       const part = call('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }, backend); // [1, K, Co]
-      dropViews(backend, views);
+      views.drop();
       if (!result) result = part;
       else {
         simd.addInto(heapOffset(backend, result), heapOffset(backend, part), (k * co * 4) & ~15);
@@ -134,7 +129,7 @@ function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & { filter
     if (result) backend.disposeData(result.dataId);
     throw e;
   } finally {
-    dropViews(backend, views);
+    views.drop();
     backend.disposeData(cols.dataId);
   }
   const out = call('Reshape', { x: result! }, { shape: [kh, kw, ci, co] }, backend);
@@ -142,13 +137,28 @@ function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & { filter
   return out;
 }
 
-/** Unregisters views made with makeOutput(shape, dtype, offset): their memory belongs to another tensor. */
-function dropViews(backend: WasmBackend, views: Info[]): void {
+/**
+ * Float32 tensors that alias slices of other tensors' heap memory (makeOutput at an offset), for XNNPACK
+ * products on parts of a buffer without copies. `drop` unregisters the views (all, or those made after the
+ * `count()` given) without freeing the memory, which belongs to the tensor viewed.
+ */
+function heapViews(backend: WasmBackend): { view(base: Info, byteOffset: number, shape: number[]): Info; count(): number; drop(from?: number): void } {
+  const made: Info[] = [];
   const b = backend as unknown as { dataIdMap: { get(id: object): { id: number }; delete(id: object): void }; wasm: { tfjs: { disposeData(id: number): void } } };
-  for (const v of views.splice(0)) {
-    b.wasm.tfjs.disposeData(b.dataIdMap.get(v.dataId).id);
-    b.dataIdMap.delete(v.dataId);
-  }
+  return {
+    view(base, byteOffset, shape) {
+      const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
+      made.push(v);
+      return v;
+    },
+    count: () => made.length,
+    drop(from = 0) {
+      for (const v of made.splice(from)) {
+        b.wasm.tfjs.disposeData(b.dataIdMap.get(v.dataId).id);
+        b.dataIdMap.delete(v.dataId);
+      }
+    },
+  };
 }
 
 /** dx as a forward convolution of zero-dilated dy with the flipped, transposed filter. */
@@ -467,29 +477,24 @@ function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo,
   const V = backend.makeOutput([planes * nc * th * tw * ci], 'float32');
   const M = backend.makeOutput([planes * nc * th * tw * co], 'float32');
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
-  const views: Info[] = [];
-  const view = (base: Info, byteOffset: number, shape: number[]) => {
-    const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
-    views.push(v);
-    return v;
-  };
+  const views = heapViews(backend);
   try {
     fFilter(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
-    const us = Array.from({ length: planes }, (_, k) => view(U, k * ci * co * 4, [1, ci, co]));
-    const keep = views.length;
+    const us = Array.from({ length: planes }, (_, k) => views.view(U, k * ci * co * 4, [1, ci, co]));
+    const keep = views.count();
     for (let n0 = 0; n0 < n; n0 += nc) {
       const c = Math.min(nc, n - n0);
       const tiles = c * th * tw;
       fIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, tiles);
-      for (let k = 0; k < planes; k++) matMulInto(backend, view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], view(M, k * tiles * co * 4, [1, tiles, co]));
-      dropViews(backend, views.splice(keep));
+      for (let k = 0; k < planes; k++) matMulInto(backend, views.view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], views.view(M, k * tiles * co * 4, [1, tiles, co]));
+      views.drop(keep);
       fOut(heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4, c, oh, ow, co, th, tw, tiles);
     }
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
   } finally {
-    dropViews(backend, views);
+    views.drop();
     for (const t of [U, V, M]) backend.disposeData(t.dataId);
   }
   return out;
@@ -520,12 +525,7 @@ function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo,
   const M = backend.makeOutput([16 * co * ci], 'float32');
   const M2 = nc < n ? backend.makeOutput([16 * co * ci], 'float32') : undefined;
   const W9 = backend.makeOutput([9 * co * ci], 'float32');
-  const views: Info[] = [];
-  const view = (base: Info, byteOffset: number, shape: number[]) => {
-    const v = backend.makeOutput(shape, 'float32', heapOffset(backend, base) + byteOffset);
-    views.push(v);
-    return v;
-  };
+  const views = heapViews(backend);
   let out: Info | undefined;
   try {
     for (let n0 = 0; n0 < n; n0 += nc) {
@@ -541,8 +541,8 @@ function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo,
       simd.winoDy(heapOffset(backend, dy) + n0 * oh * ow * co * 4, heapOffset(backend, G), c, oh, ow, co, th, tw, t4);
       for (let k = 0; k < 16; k++) simd.transpose(heapOffset(backend, G) + k * t4 * co * 4, heapOffset(backend, GT) + k * co * t4 * 4, t4, co);
       const into = n0 === 0 ? M : M2!;
-      for (let k = 0; k < 16; k++) matMulInto(backend, view(GT, k * co * t4 * 4, [1, co, t4]), view(V, k * t4 * ci * 4, [1, t4, ci]), view(into, k * co * ci * 4, [1, co, ci]));
-      dropViews(backend, views);
+      for (let k = 0; k < 16; k++) matMulInto(backend, views.view(GT, k * co * t4 * 4, [1, co, t4]), views.view(V, k * t4 * ci * 4, [1, t4, ci]), views.view(into, k * co * ci * 4, [1, co, ci]));
+      views.drop();
       if (into !== M) simd.addInto(heapOffset(backend, M), heapOffset(backend, M2!), 16 * co * ci * 4);
     }
     simd.winoOutW(heapOffset(backend, M), heapOffset(backend, W9), co * ci);
@@ -552,7 +552,7 @@ function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo,
     if (out) backend.disposeData(out.dataId);
     throw e;
   } finally {
-    dropViews(backend, views);
+    views.drop();
     for (const t of [V, G, GT, M, M2, W9]) if (t) backend.disposeData(t.dataId);
   }
   return out;
