@@ -9,6 +9,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from './simd';
 import { FUSED_RELU_GRAD } from '../gradients';
+import { signConfig } from './kernels/Sign';
+import { makeClipByValue } from './kernels/ClipByValue';
+import { makeExtremum } from './kernels/extremum';
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend & { disposeData(id: object): boolean };
@@ -611,6 +614,9 @@ export function registerFastWasmKernels(): string[] {
   if (tf.getKernel('MaxPoolGrad', 'wasm')) tf.unregisterKernel('MaxPoolGrad', 'wasm');
   tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradHeap as unknown as tf.KernelFunc });
   names.push('MaxPoolGrad');
+  if (tf.getKernel('Sign', 'wasm')) tf.unregisterKernel('Sign', 'wasm');
+  tf.registerKernel(signConfig);
+  names.push('Sign');
   for (const [name, make] of [
     ['Conv2DBackpropInput', makeConv2DBackpropInput],
     ['BatchMatMul', makeBatchMatMul],
@@ -620,6 +626,9 @@ export function registerFastWasmKernels(): string[] {
     ['Cast', makeShared('Cast')],
     ['Tile', makeTile],
     ['Conv2D', makeConv2D],
+    ['ClipByValue', makeClipByValue],
+    ['Maximum', makeExtremum('Maximum')],
+    ['Minimum', makeExtremum('Minimum')],
   ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
