@@ -12,6 +12,7 @@ import { FUSED_RELU_GRAD } from '../gradients';
 import { signConfig } from './kernels/Sign';
 import { makeClipByValue } from './kernels/ClipByValue';
 import { makeExtremum } from './kernels/extremum';
+import { makeLog1p } from './kernels/Log1p';
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend & { disposeData(id: object): boolean };
@@ -629,6 +630,7 @@ export function registerFastWasmKernels(): string[] {
     ['ClipByValue', makeClipByValue],
     ['Maximum', makeExtremum('Maximum')],
     ['Minimum', makeExtremum('Minimum')],
+    ['Log1p', makeLog1p],
   ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
