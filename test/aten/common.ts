@@ -8,6 +8,7 @@ import { registerAtenBackend } from '../../lib/engine/aten';
 import { addonPath } from '../../lib/engine/aten/addon';
 import { Rng } from '../../lib/engine/seed';
 import '../../lib/engine/backend';
+import { outputsOn } from '../helpers/backends';
 
 /** True when native/build/aten.node exists; the aten tests skip otherwise. */
 export const atenBuilt = fs.existsSync(addonPath());
@@ -45,20 +46,8 @@ export function randInt(shape: number[], n: number, seed: number): tf.Tensor {
   return tf.tensor(Int32Array.from({ length: size }, () => r.int(n)), shape, 'int32');
 }
 
-/** Outputs of `f` (values, shape, dtype), computed inside tidy on the named backend. */
-export async function outputsOn(backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<{ values: number[]; shape: number[]; dtype: string }[]> {
-  const prev = tf.getBackend();
-  await tf.setBackend(backend);
-  try {
-    const outs = tf.tidy(f);
-    const list = Array.isArray(outs) ? outs : [outs];
-    const res = list.map((t) => ({ values: Array.from(t.dataSync() as ArrayLike<number>), shape: t.shape, dtype: t.dtype }));
-    tf.dispose(list);
-    return res;
-  } finally {
-    await tf.setBackend(prev);
-  }
-}
+/** Outputs of `f` (values, shape, dtype), computed inside tidy on the named backend (the shared helper). */
+export { outputsOn };
 
 /** Max relative error between aten and cpu outputs of `f` (also checks shapes and dtypes match). */
 export async function atenVsCpu(f: () => tf.Tensor | tf.Tensor[]): Promise<number> {

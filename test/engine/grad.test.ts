@@ -5,22 +5,8 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { engine, relError } from '../helpers/setup';
-import { registerWasmKernels } from '../../lib/engine/wasm';
+import { backends, dataOn as on } from '../helpers/backends';
 import { uniform, normal } from '../../lib/engine/seed';
-
-const on = async (backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> => {
-  const prev = tf.getBackend();
-  await tf.setBackend(backend);
-  try {
-    const out = tf.tidy(f);
-    const arr = Array.isArray(out) ? out : [out];
-    const data = arr.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(arr);
-    return data;
-  } finally {
-    await tf.setBackend(prev);
-  }
-};
 
 const close = (a: Float32Array[], b: Float32Array[], tol: number, what: string) =>
   a.forEach((v, i) => {
@@ -30,7 +16,7 @@ const close = (a: Float32Array[], b: Float32Array[], tol: number, what: string) 
 
 test.before(async () => {
   await engine();
-  registerWasmKernels();
+  await backends();
 });
 
 /** The filter with d-1 zeros between taps: a dilated conv equals a plain conv with it. */

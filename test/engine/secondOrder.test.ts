@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
+import { withBackend } from '../helpers/backends';
 import { logSoftmax } from '../../lib/tensor/ops';
 import { crossEntropy, klDivergence } from '../../lib/losses/crossEntropy';
 import { normal } from '../../lib/engine/seed';
@@ -39,16 +40,12 @@ test.before(engine);
 
 for (const backend of ['engine', 'cpu']) {
   test(`second derivatives through saved-output gradients match finite differences (${backend})`, async () => {
-    const prev = tf.getBackend();
-    if (backend === 'cpu') await tf.setBackend('cpu');
-    try {
+    await withBackend(backend === 'cpu' ? 'cpu' : tf.getBackend(), () => {
       for (const [name, act] of acts) {
         const [auto, fd] = secondOrder(act, 0.8);
         assert.ok(Math.abs(auto - fd) <= 1e-3 * Math.max(1, Math.abs(fd)), `${name} on ${tf.getBackend()}: autodiff ${auto}, finite difference ${fd}`);
       }
-    } finally {
-      await tf.setBackend(prev);
-    }
+    });
   });
 }
 

@@ -4,27 +4,12 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { engine, relError } from '../helpers/setup';
-import { registerWasmKernels } from '../../lib/engine/wasm';
-import { filterGradOptions, inputGradOptions, winogradOptions } from '../../lib/engine/wasm/kernels';
+import { backends, dataOn as on, withFlags } from '../helpers/backends';
 import { uniform, normal } from '../../lib/engine/seed';
-
-const on = async (backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> => {
-  const prev = tf.getBackend();
-  await tf.setBackend(backend);
-  try {
-    const out = tf.tidy(f);
-    const arr = Array.isArray(out) ? out : [out];
-    const data = arr.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(arr);
-    return data;
-  } finally {
-    await tf.setBackend(prev);
-  }
-};
 
 test.before(async () => {
   await engine();
-  registerWasmKernels();
+  await backends();
 });
 
 const convCases = [
@@ -50,17 +35,11 @@ for (const c of convCases) {
       return tf.grads(loss)([x, w]);
     };
     const [cx, cw] = await on('cpu', f);
-    const saved = inputGradOptions.col2imMaxChannels;
-    try {
-      // Input gradients both as convolutions (polyphase for strides) and, for few channels, as product + col2im.
-      for (const maxChannels of [0, 4]) {
-        inputGradOptions.col2imMaxChannels = maxChannels;
-        const [wx, ww] = await on('wasm', f);
-        assert.ok(relError(wx, cx) <= 1e-4, `dx rel err ${relError(wx, cx)} (col2im up to ${maxChannels} channels)`);
-        assert.ok(relError(ww, cw) <= 1e-4, `dw rel err ${relError(ww, cw)}`);
-      }
-    } finally {
-      inputGradOptions.col2imMaxChannels = saved;
+    // Input gradients both as convolutions (polyphase for strides) and, for few channels, as product + col2im.
+    for (const maxChannels of [0, 4]) {
+      const [wx, ww] = await withFlags({ ROBUSTLAB_WASM_COL2IM_MAX_CHANNELS: maxChannels }, () => on('wasm', f));
+      assert.ok(relError(wx, cx) <= 1e-4, `dx rel err ${relError(wx, cx)} (col2im up to ${maxChannels} channels)`);
+      assert.ok(relError(ww, cw) <= 1e-4, `dw rel err ${relError(ww, cw)}`);
     }
   });
 }
@@ -134,18 +113,15 @@ test('filter gradients in every mode and chunking (stride, padding, 1x1, partial
       return tf.grad((ww: tf.Tensor) => tf.conv2d(x, ww as tf.Tensor4D, c.s, c.pad).square().sum())(w);
     });
   const cpu = await on('cpu', f);
-  const saved = { ...filterGradOptions };
-  try {
-    // 1 byte per chunk: one image per product; 1 MiB: the whole batch in one.
-    for (const [mode, chunkBytes] of [['gemm', 1], ['gemm', 3 * 8 * 8 * 8 * 4], ['gemm', 1 << 20], ['conv', 0]] as const) {
-      Object.assign(filterGradOptions, { mode, chunkBytes: chunkBytes || saved.chunkBytes });
-      const w = await on('wasm', f);
-      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `${mode}/${chunkBytes} case ${i} rel err ${relError(v, cpu[i])}`));
-    }
-  } finally {
-    Object.assign(filterGradOptions, saved);
+  // 1 byte per chunk: one image per product; 1 MiB: the whole batch in one.
+  for (const [mode, chunkBytes] of [['gemm', 1], ['gemm', 3 * 8 * 8 * 8 * 4], ['gemm', 1 << 20], ['conv', 256 << 10]] as const) {
+    const w = await withFlags({ ROBUSTLAB_WASM_FILTER_GRAD: mode, ROBUSTLAB_WASM_DW_CHUNK: chunkBytes }, () => on('wasm', f));
+    w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `${mode}/${chunkBytes} case ${i} rel err ${relError(v, cpu[i])}`));
   }
 });
+
+/** Flags that send every 3x3 stride-1 layer with channels a multiple of 4 through Winograd. */
+const WINOGRAD_EVERYWHERE = { ROBUSTLAB_WASM_WINOGRAD: true, ROBUSTLAB_WASM_WINOGRAD_F4: true, ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 0, ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 0 };
 
 test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradients (odd sizes, padding, chunks) match the cpu backend', async () => {
   const cases = [
@@ -166,18 +142,12 @@ test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradi
       return [y, ...tf.grads(loss)([x, w])];
     });
   const cpu = await on('cpu', f);
-  const saved = { ...winogradOptions };
-  try {
-    // One image per chunk (a partial chunk count) and the whole batch in one; F(2x2, 3x3) and F(4x4, 3x3).
-    for (const chunkBytes of [1, 64 << 20])
-      for (const f4MinTiles of [0, Infinity]) {
-        Object.assign(winogradOptions, { enabled: true, chunkBytes, minChannelProduct: 0, minFilterGradChannelProduct: 0, f4: true, f4MinTiles });
-        const w = await on('wasm', f);
-        w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}, F(${f4MinTiles ? 2 : 4}): output ${i} rel err ${relError(v, cpu[i])}`));
-      }
-  } finally {
-    Object.assign(winogradOptions, saved);
-  }
+  // One image per chunk (a partial chunk count) and the whole batch in one; F(2x2, 3x3) and F(4x4, 3x3).
+  for (const chunkBytes of [1, 64 << 20])
+    for (const f4MinTiles of [0, Infinity]) {
+      const w = await withFlags({ ...WINOGRAD_EVERYWHERE, ROBUSTLAB_WASM_WINOGRAD_CHUNK: chunkBytes, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: f4MinTiles }, () => on('wasm', f));
+      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}, F(${f4MinTiles ? 2 : 4}): output ${i} rel err ${relError(v, cpu[i])}`));
+    }
 });
 
 test('2x2 max-pool gradients on the SIMD path (channels a multiple of 4; ties, NaN, odd borders) match the cpu backend', async () => {
@@ -280,24 +250,18 @@ test('the fast kernels leak no backend memory', async () => {
   let round = 0;
   const step = () =>
     tf.tidy(() => {
-      winogradOptions.f4MinTiles = round++ % 2 ? 0 : Infinity;
+      tf.env().set('ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES', round++ % 2 ? 0 : Infinity);
       return [...tf.grads(net)([x, w]), ...tf.grads(wino)([x4, w4])].map((t) => t.sum());
     });
-  const saved = { ...filterGradOptions };
-  const savedWino = { ...winogradOptions };
-  filterGradOptions.chunkBytes = 1; // one product per image: views of dy made and dropped per chunk
-  Object.assign(winogradOptions, { enabled: true, chunkBytes: 1, minChannelProduct: 0, minFilterGradChannelProduct: 0, f4: true });
-  try {
+  // One product per image: views of dy made and dropped per chunk.
+  await withFlags({ ...WINOGRAD_EVERYWHERE, ROBUSTLAB_WASM_DW_CHUNK: 1, ROBUSTLAB_WASM_WINOGRAD_CHUNK: 1, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: 512 }, () => {
     tf.dispose(step());
     const before = tf.memory();
     for (let i = 0; i < 6; i++) tf.dispose(step());
     const after = tf.memory();
     assert.is(after.numTensors, before.numTensors);
     assert.is(after.numDataBuffers, before.numDataBuffers);
-  } finally {
-    Object.assign(filterGradOptions, saved);
-    Object.assign(winogradOptions, savedWino);
-  }
+  });
   tf.dispose([x, w, w2, w3, x4, w4]);
 });
 

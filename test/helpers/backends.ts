@@ -108,3 +108,15 @@ export async function compareWithCpu(f: () => tf.Tensor | tf.Tensor[], opts: { a
   for (const b of names) out[b] = differences(await outputsOn(b, f), want, opts);
   return out;
 }
+
+/** Runs `fn` with TF.js flags set to `values` (robustlab's wasm flags among them), then restores them. */
+export async function withFlags<T>(values: Record<string, number | boolean | string>, fn: () => T | Promise<T>): Promise<T> {
+  const env = tf.env();
+  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, env.get(k)]));
+  try {
+    for (const [k, v] of Object.entries(values)) env.set(k, v);
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) env.set(k, v);
+  }
+}

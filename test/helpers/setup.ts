@@ -1,8 +1,7 @@
 /**
- * Shared test set-up: the engine under test (ROBUSTLAB_BACKEND or the picker's choice), closeness checks
- * and a reference backend to compare with.
+ * Shared test set-up: the engine under test (ROBUSTLAB_BACKEND or the picker's choice) and closeness checks.
+ * Running on other backends and comparing with cpu: backends.ts.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as assert from 'uvu/assert';
 import { initEngine } from '../../lib/engine/backend';
 
@@ -31,15 +30,4 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(b[i]));
   }
   return num / den;
-}
-
-/** Runs `fn` on another backend and returns the data, then switches back. */
-export async function onBackend<T>(name: string, fn: () => T): Promise<T> {
-  const prev = tf.getBackend();
-  await tf.setBackend(name);
-  try {
-    return fn();
-  } finally {
-    await tf.setBackend(prev);
-  }
 }

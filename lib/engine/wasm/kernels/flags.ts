@@ -1,0 +1,60 @@
+/**
+ * Configuration of robustlab's wasm kernels as TF.js flags (as tfjs-backend-wasm's `flags_wasm.ts`): read with
+ * `tf.env().get(name)`, switched by tests and benchmarks with `tf.env().set(name, value)`. A flag's first
+ * value comes from the environment variable of the same name where one is set, else the default below.
+ * Timings behind the defaults: environment.md, section "wasm".
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The flags and their defaults. */
+export const WASM_FLAGS = {
+  /** Conv2DBackpropFilter: 'gemm' (chunked im2col products) or 'conv' (a convolution with dy as its filter). */
+  ROBUSTLAB_WASM_FILTER_GRAD: 'gemm',
+  /** Bytes of dy per chunk of the 'gemm' filter gradient (256 KiB). */
+  ROBUSTLAB_WASM_DW_CHUNK: 256 << 10,
+  /** Input gradients with at most this many input channels run as one product and a col2im. */
+  ROBUSTLAB_WASM_COL2IM_MAX_CHANNELS: 4,
+  /** Winograd 3x3 stride-1 convolutions and filter gradients; false: direct convolutions and im2col products. */
+  ROBUSTLAB_WASM_WINOGRAD: true,
+  /** F(4x4, 3x3) for forward convolutions with enough tiles; false: F(2x2, 3x3) only. */
+  ROBUSTLAB_WASM_WINOGRAD_F4: true,
+  /** Forward convolutions with at least this many 4x4 output tiles use F(4x4, 3x3). */
+  ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: 512,
+  /** Bytes of transformed tiles per chunk of images (64 MiB). */
+  ROBUSTLAB_WASM_WINOGRAD_CHUNK: 64 << 20,
+  /** Forward convolutions need Ci*Co of at least this for Winograd. */
+  ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 64 * 64,
+  /** Filter gradients need Ci*Co of at least this for Winograd. */
+  ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 256 * 256,
+} as const;
+
+/** A flag's name. */
+export type WasmFlag = keyof typeof WASM_FLAGS;
+
+/** The environment variable's value in the type of the flag's default, or undefined where unset or unreadable. */
+function fromEnvironment(name: WasmFlag): number | boolean | string | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const dflt = WASM_FLAGS[name];
+  if (typeof dflt === 'boolean') return raw !== '0' && raw !== 'false';
+  if (typeof dflt === 'number') return Number(raw) > 0 ? Number(raw) : undefined;
+  return raw;
+}
+
+let registered = false;
+
+/** Registers the flags with TF.js's environment (once; later calls do nothing). */
+export function registerWasmFlags(): void {
+  if (registered) return;
+  registered = true;
+  const env = tf.env();
+  for (const name of Object.keys(WASM_FLAGS) as WasmFlag[]) env.registerFlag(name, () => fromEnvironment(name) ?? WASM_FLAGS[name]);
+  // The old spelling ROBUSTLAB_WASM_WINOGRAD=2 meant "F(2x2, 3x3) only".
+  if (process.env.ROBUSTLAB_WASM_WINOGRAD === '2' && process.env.ROBUSTLAB_WASM_WINOGRAD_F4 === undefined) env.set('ROBUSTLAB_WASM_WINOGRAD_F4', false);
+}
+
+/** A flag's current value. */
+export function flag<N extends WasmFlag>(name: N): (typeof WASM_FLAGS)[N] extends boolean ? boolean : (typeof WASM_FLAGS)[N] extends number ? number : string {
+  return tf.env().get(name) as never;
+}

@@ -1,0 +1,119 @@
+/**
+ * Winograd 3x3 stride-1 convolutions (F(2x2, 3x3), F(4x4, 3x3)) and filter gradients (F(3x3, 2x2)) on the wasm heap:
+ * SIMD transforms (simd.ts) around batches of XNNPACK products. Used by Conv2D.ts and Conv2DBackpropFilter.ts.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { heapSimd } from '../simd';
+import { flag } from './flags';
+import { heapOffset, heapViews, matMulInto, type Info, type WasmBackend } from './heap';
+
+/**
+ * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3): each (m+2)x(m+2) input tile d and the
+ * filter g are transformed (B^T d B, G g G^T: SIMD loops on the heap), the (m+2)^2 transformed planes are
+ * multiplied as that many products [tiles, Ci] x [Ci, Co] (XNNPACK's fully connected operator, packed once per
+ * call for all chunks) and each tile's m x m outputs come back by A^T M A: 2.25x (4x) fewer multiplications than
+ * the direct convolution, which XNNPACK runs at about the same rate per multiplication. Used for the forward
+ * convolution and, through it, the stride-1 input gradient; relative error vs direct up to 2.4e-5 (F(4x4),
+ * 512 channels). Each product is a parallel region, which is what keeps F(4x4) to layers with many tiles
+ * (`ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES`; timings: environment.md). Returns undefined where it does not apply.
+ */
+export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
+  const [n, h, w, ci] = x.shape;
+  const co = filter.shape[3];
+  const { outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const simd = heapSimd(backend);
+  if (!simd || n === 0 || oh === 0 || ow === 0) return undefined;
+  // F(4x4, 3x3) where its 36 packed [Ci, Co] filter planes are worth it (enough tiles), else F(2x2, 3x3).
+  const big = flag('ROBUSTLAB_WASM_WINOGRAD_F4') && n * Math.ceil(oh / 4) * Math.ceil(ow / 4) >= flag('ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES');
+  const m = big ? 4 : 2;
+  const planes = (m + 2) * (m + 2);
+  const [fIn, fOut, fFilter] = big ? [simd.wino4In, simd.wino4Out, simd.wino4Filter] : [simd.winoIn, simd.winoOut, simd.winoFilter];
+  const th = Math.ceil(oh / m);
+  const tw = Math.ceil(ow / m);
+  const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (planes * th * tw * Math.max(ci, co) * 4))));
+  const U = backend.makeOutput([planes * ci * co], 'float32');
+  const V = backend.makeOutput([planes * nc * th * tw * ci], 'float32');
+  const M = backend.makeOutput([planes * nc * th * tw * co], 'float32');
+  const out = backend.makeOutput([n, oh, ow, co], 'float32');
+  const views = heapViews(backend);
+  try {
+    fFilter(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
+    const us = Array.from({ length: planes }, (_, k) => views.view(U, k * ci * co * 4, [1, ci, co]));
+    const keep = views.count();
+    for (let n0 = 0; n0 < n; n0 += nc) {
+      const c = Math.min(nc, n - n0);
+      const tiles = c * th * tw;
+      fIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, tiles);
+      for (let k = 0; k < planes; k++) matMulInto(backend, views.view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], views.view(M, k * tiles * co * 4, [1, tiles, co]));
+      views.drop(keep);
+      fOut(heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4, c, oh, ow, co, th, tw, tiles);
+    }
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    views.drop();
+    for (const t of [U, V, M]) backend.disposeData(t.dataId);
+  }
+  return out;
+}
+
+/**
+ * dW of a 3x3 stride-1 convolution by Winograd F(3x3, 2x2): every 2x2 tile g of dy and its 4x4 input patch d
+ * contribute A'^T [(G' g G'^T) * (B^T d B)] A' (simd.ts); summed over tiles that is 16 products
+ * [Co, tiles] x [tiles, Ci] (XNNPACK's fully connected operator), then one output transform and a transpose
+ * per tap into [3, 3, Ci, Co]. 2.25x fewer multiplications than the im2col product. Returns undefined where it
+ * does not apply.
+ */
+export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
+  const [n, h, w, ci] = x.shape;
+  const co = dy.shape[3];
+  const { outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const simd = heapSimd(backend);
+  if (!simd || n === 0 || oh === 0 || ow === 0) return undefined;
+  const th = Math.ceil(oh / 2);
+  const tw = Math.ceil(ow / 2);
+  const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (16 * th * tw * Math.max(ci, co) * 4))));
+  // Tiles per chunk rounded up to a multiple of 4 for the 4x4-block transposes; the extra rows stay zero.
+  const cap = Math.ceil((nc * th * tw) / 4) * 4;
+  const V = backend.makeOutput([16 * cap * ci], 'float32');
+  const G = backend.makeOutput([16 * cap * co], 'float32');
+  const GT = backend.makeOutput([16 * cap * co], 'float32');
+  const M = backend.makeOutput([16 * co * ci], 'float32');
+  const M2 = nc < n ? backend.makeOutput([16 * co * ci], 'float32') : undefined;
+  const W9 = backend.makeOutput([9 * co * ci], 'float32');
+  const views = heapViews(backend);
+  let out: Info | undefined;
+  try {
+    for (let n0 = 0; n0 < n; n0 += nc) {
+      const c = Math.min(nc, n - n0);
+      const tiles = c * th * tw;
+      const t4 = Math.ceil(tiles / 4) * 4;
+      if (t4 > tiles) {
+        backend.typedArrayFromHeap(V).fill(0);
+        backend.typedArrayFromHeap(G).fill(0);
+      }
+      // Both transforms lay their 16 matrices out with t4 rows.
+      simd.winoIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, t4);
+      simd.winoDy(heapOffset(backend, dy) + n0 * oh * ow * co * 4, heapOffset(backend, G), c, oh, ow, co, th, tw, t4);
+      for (let k = 0; k < 16; k++) simd.transpose(heapOffset(backend, G) + k * t4 * co * 4, heapOffset(backend, GT) + k * co * t4 * 4, t4, co);
+      const into = n0 === 0 ? M : M2!;
+      for (let k = 0; k < 16; k++) matMulInto(backend, views.view(GT, k * co * t4 * 4, [1, co, t4]), views.view(V, k * t4 * ci * 4, [1, t4, ci]), views.view(into, k * co * ci * 4, [1, co, ci]));
+      views.drop();
+      if (into !== M) simd.addInto(heapOffset(backend, M), heapOffset(backend, M2!), 16 * co * ci * 4);
+    }
+    simd.winoOutW(heapOffset(backend, M), heapOffset(backend, W9), co * ci);
+    out = backend.makeOutput([3, 3, ci, co], 'float32');
+    for (let tap = 0; tap < 9; tap++) simd.transpose(heapOffset(backend, W9) + tap * co * ci * 4, heapOffset(backend, out) + tap * ci * co * 4, co, ci);
+  } catch (e) {
+    if (out) backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    views.drop();
+    for (const t of [V, G, GT, M, M2, W9]) if (t) backend.disposeData(t.dataId);
+  }
+  return out;
+}
