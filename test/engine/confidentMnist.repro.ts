@@ -43,6 +43,7 @@ import { signConfig } from '../../lib/engine/wasm/kernels/Sign';
   for (const b of names) console.log(await run(b));
   tf.unregisterKernel('Sign', 'wasm');
   tf.registerKernel(tfjsSign!);
+  await withBackend('wasm', () => tfjsSign!.setupFunc?.(tf.backend())); // its wasm entry point, in case wasm started after the swap
   console.log(await run('wasm').then((s) => s.replace('wasm                  ', "wasm (tfjs's own Sign)")));
   tf.unregisterKernel('Sign', 'wasm');
   tf.registerKernel(signConfig);

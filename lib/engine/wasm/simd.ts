@@ -71,6 +71,11 @@ const vconst = (f: number): Op => simd(0x0c, ...new Uint8Array(new Float32Array(
 const fEq = simd(0x41);
 const fNe = simd(0x42);
 const fGt = simd(0x44);
+const fLt = simd(0x43);
+const fMin = simd(0xe8);
+const fMax = simd(0xe9);
+const i32Splat = simd(0x11);
+const vload32Splat = (offset = 0): Op => simd(0x09, 2, ...uleb(offset));
 const fAdd = simd(0xe4);
 const fMul = simd(0xe6);
 const vAnd = simd(0x4e);
@@ -198,6 +203,63 @@ const sumRows: Fn = (() => {
     ],
   };
 })();
+
+/**
+ * clip(x, out, n, lo, hi): out = x > hi ? hi : x < lo ? lo : x (the cpu backend's rule: NaN and -0 pass), lo
+ * and hi given as the bit patterns of float32 values.
+ */
+const clip: Fn = (() => {
+  const [x, out, n, lo, hi, k] = [0, 1, 2, 3, 4, 5];
+  const [v, l, h] = [6, 7, 8];
+  return {
+    name: 'clip',
+    params: 5,
+    locals: [[1, I32], [3, V128]],
+    body: [
+      get(lo), i32Splat, set(l),
+      get(hi), i32Splat, set(h),
+      loop(k, n, i32(16), [
+        sum(out, k),
+        sum(x, k), vload(), set(v),
+        get(l), get(h), get(v), get(v), get(h), fGt, bitselect, get(v), get(l), fLt, bitselect,
+        vstore(),
+      ]),
+    ],
+  };
+})();
+
+/** sign(x, out, n): out = x < 0 ? -1 : x > 0 ? 1 : 0 (+0 for both zeros and NaN, as the cpu backend). */
+const sign: Fn = (() => {
+  const [x, out, n, k] = [0, 1, 2, 3];
+  const v = 4;
+  return {
+    name: 'sign',
+    params: 3,
+    locals: [[1, I32], [1, V128]],
+    body: [
+      loop(k, n, i32(16), [
+        sum(out, k),
+        sum(x, k), vload(), set(v),
+        get(v), vconst(0), fGt, vconst(1), vAnd, get(v), vconst(0), fLt, vconst(-1), vAnd, vOr,
+        vstore(),
+      ]),
+    ],
+  };
+})();
+
+/**
+ * Element-wise max or min (wasm's f32x4.max/min: NaN if either is NaN, -0 below +0, as Math.max/min) of a and
+ * b into out, n bytes; with `scalarB` b is one float32 broadcast.
+ */
+const extremum = (kind: 'max' | 'min', scalarB: boolean): Fn => {
+  const [a, b, out, n, k] = [0, 1, 2, 3, 4];
+  return {
+    name: `${kind}${scalarB ? 'Scalar' : ''}`,
+    params: 4,
+    locals: [[1, I32]],
+    body: [loop(k, n, i32(16), [sum(out, k), sum(a, k), vload(), scalarB ? [get(b), vload32Splat()] : [sum(b, k), vload()], kind === 'max' ? fMax : fMin, vstore()])],
+  };
+};
 
 /** addInto(dst, src, n): dst += src. */
 const addInto: Fn = (() => {
@@ -704,6 +766,12 @@ export interface HeapSimd {
   reluGrad(dy: number, x: number, out: number, n: number): void;
   sumRows(x: number, acc: number, rows: number, c: number): void;
   addInto(dst: number, src: number, n: number): void;
+  clip(x: number, out: number, n: number, lo: number, hi: number): void;
+  sign(x: number, out: number, n: number): void;
+  max(a: number, b: number, out: number, n: number): void;
+  min(a: number, b: number, out: number, n: number): void;
+  maxScalar(a: number, b: number, out: number, n: number): void;
+  minScalar(a: number, b: number, out: number, n: number): void;
   im2colT(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   copyRows(src: number, dst: number, count: number, bytes: number, srcStride: number, dstStride: number): void;
@@ -722,7 +790,7 @@ export interface HeapSimd {
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true)], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
