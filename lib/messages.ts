@@ -53,4 +53,11 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // reliability (issue 13)
+  checkpointNotFinite: (file: string, tensor: string, index: number, value: number) =>
+    `checkpoint ${file}: ${tensor} holds ${value} at flat index ${index} (NaN or Infinity: corrupt file or a diverged run)`,
+  resumeMismatch: (epoch: number, batch: number, saved: number | undefined, now: number) =>
+    `stopped after batch ${batch} of epoch ${epoch} with ${saved ?? 'an unknown number of'} batches per epoch, but this run has ${now} (resume with the same data size and batchSize)`,
+  scheduleLr: (epoch: number, batch: number, lr: unknown) =>
+    `schedule: must return a finite learning rate >= 0, returned ${fmt(lr)} at epoch ${epoch}, batch ${batch}`,
 } as const;

@@ -26,10 +26,13 @@ export function checkInputs(x: tf.Tensor, inputShape: readonly number[], bounds:
   if (bounds) assert(lo >= bounds[0] && hi <= bounds[1], () => msg.range(arg, bounds[0], bounds[1], lo, hi));
 }
 
-/** Checks that `y` is a rank-1 integer label vector of length `n` with values in [0, numClasses). */
-export function checkLabels(y: tf.Tensor, n: number, numClasses: number, arg = 'y'): void {
+/**
+ * Checks that `y` is a rank-1 integer label vector of length `n` with values in [0, numClasses).
+ * `xArg` names the inputs `n` comes from in the batch-size message (default `x`).
+ */
+export function checkLabels(y: tf.Tensor, n: number, numClasses: number, arg = 'y', xArg = 'x'): void {
   assert(y.rank === 1, () => msg.rank(arg, 'a rank-1 label vector [batch]', y.shape));
-  assert(y.shape[0] === n, () => msg.batchMismatch('x', n, arg, y.shape[0]));
+  assert(y.shape[0] === n, () => msg.batchMismatch(xArg, n, arg, y.shape[0]));
   const v = y.dataSync();
   let lo = Infinity;
   let hi = -Infinity;
