@@ -60,4 +60,8 @@ export const msg = {
     `stopped after batch ${batch} of epoch ${epoch} with ${saved ?? 'an unknown number of'} batches per epoch, but this run has ${now} (resume with the same data size and batchSize)`,
   scheduleLr: (epoch: number, batch: number, lr: unknown) =>
     `schedule: must return a finite learning rate >= 0, returned ${fmt(lr)} at epoch ${epoch}, batch ${batch}`,
+  threadsUsed: (backend: string, requested: number, used: number, cores: number) =>
+    `threads: ${requested} requested, backend '${backend}' uses ${used} (this machine has ${cores} cores)`,
+  engineBusy: (pendingBackend: string, requested: string) =>
+    `initEngine: asked for backend ${requested} while an initialisation for ${pendingBackend} is in progress; await the first call before switching`,
 } as const;
