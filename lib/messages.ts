@@ -64,4 +64,13 @@ export const msg = {
     `threads: ${requested} requested, backend '${backend}' uses ${used} (this machine has ${cores} cores)`,
   engineBusy: (pendingBackend: string, requested: string) =>
     `initEngine: asked for backend ${requested} while an initialisation for ${pendingBackend} is in progress; await the first call before switching`,
+  finiteNumber: (arg: string, v: unknown) => `${arg}: must be a finite number, got ${fmt(v)}`,
+  notFiniteAt: (arg: string, index: number, v: number) => `${arg}: contains ${v} at flat index ${index} (values must be finite)`,
+  imageBatchShape: (arg: string, shape: unknown) =>
+    `${arg}: expected [n, height, width, channels] with n >= 1, height, width >= 1 and channels 1 or 3, got ${fmt(shape)}`,
+  bounds: (arg: string, v: unknown) => `${arg}: must be [lo, hi] with finite lo < hi, got ${fmt(v)}`,
+  notATensor: (arg: string, v: unknown) =>
+    `${arg}: expected a tf.Tensor, got ${v === null ? 'null' : Array.isArray(v) ? 'an array (wrap it with tf.tensor)' : typeof v}`,
+  disposedTensor: (arg: string) => `${arg}: the tensor has been disposed`,
+  dtype: (arg: string, expected: string, seen: string) => `${arg}: expected dtype ${expected}, got ${seen}`,
 } as const;

@@ -40,7 +40,7 @@ export function parseNpy(buf: Buffer, file = '<buffer>'): NpyArray {
   if (fortran === 'True') throw bad('Fortran-order .npy arrays are not supported (save with C order)');
   const order = descr[0];
   const kind = descr.slice(1);
-  const dt = DTYPES[kind];
+  const dt = Object.hasOwn(DTYPES, kind) ? DTYPES[kind] : undefined;
   if (!dt || (order === '>' && dt.bytes > 1)) throw bad(`dtype ${descr} is not supported (expected |u1, <i4, <i8, <f4 or <f8)`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${shapeText}) in the .npy header`);

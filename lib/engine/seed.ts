@@ -4,12 +4,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { msg } from '../messages';
 
 /** A small deterministic PRNG (mulberry32) with helpers for derived seeds. */
 export class Rng {
   private s: number;
-  /** @param seed any integer; equal seeds give equal streams. */
+  /** @param seed any integer; equal seeds give equal streams. NaN or Infinity is refused (it would act as 0). */
   constructor(seed: number) {
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(msg.finiteNumber('seed', seed));
     this.s = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   }
   /** Uniform in [0, 1). */
