@@ -73,4 +73,9 @@ export const msg = {
     `${arg}: expected a tf.Tensor, got ${v === null ? 'null' : Array.isArray(v) ? 'an array (wrap it with tf.tensor)' : typeof v}`,
   disposedTensor: (arg: string) => `${arg}: the tensor has been disposed`,
   dtype: (arg: string, expected: string, seen: string) => `${arg}: expected dtype ${expected}, got ${seen}`,
+  indexRange: (arg: string, i: number, v: number, n: number) => `${arg}[${i}]: must be an integer in [0, ${n - 1}], got ${fmt(v)}`,
+  wilsonCounts: (k: number, n: number) => `wilson: needs integers 0 <= k <= n, got k = ${fmt(k)}, n = ${fmt(n)}`,
+  peakAt: (v: number) => `peakAt: must lie in (0, 1), got ${fmt(v)}`,
+  shapeDims: (arg: string, rank: number | undefined, v: unknown) =>
+    `${arg}: must be ${rank === undefined ? 'a list of' : `${rank}`} positive integer dimensions, got ${fmt(v)}`,
 } as const;

@@ -49,9 +49,15 @@ export class Rng {
   }
 }
 
+// seed.ts sits below lib/tensor/validate.ts in the import graph, so it checks shapes itself.
+function checkShape(shape: number[]): void {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(msg.shapeDims('shape', undefined, shape));
+}
+
 /** Uniform noise in [lo, hi) of the given shape, drawn in JS from `seed` so that every backend sees the same values. */
 export function uniform(shape: number[], lo: number, hi: number, seed: number): tf.Tensor {
   const r = new Rng(seed);
+  checkShape(shape);
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = lo + (hi - lo) * r.next();
@@ -61,6 +67,8 @@ export function uniform(shape: number[], lo: number, hi: number, seed: number): 
 /** Gaussian noise N(0, std^2) of the given shape, drawn in JS from `seed` (same values on every backend). */
 export function normal(shape: number[], std: number, seed: number): tf.Tensor {
   const r = new Rng(seed);
+  checkShape(shape);
+  if (!(Number.isFinite(std) && std >= 0)) throw new Error(msg.nonNegative('std', std));
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = std * r.normal();

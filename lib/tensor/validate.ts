@@ -121,3 +121,48 @@ export function checkPixels(x: ArrayLike<number>, lo: number, hi: number, arg: s
   }
   assert(min >= lo && max <= hi, () => msg.range(arg, lo, hi, min, max));
 }
+
+/** The norms of a threat model. */
+export const NORMS = ['l1', 'l2', 'linf'] as const;
+
+/**
+ * Shape-only check of a batch of inputs (no values read back, so it is cheap enough for every forward pass):
+ * a float32 tf.Tensor of shape [N, ...inputShape] with N >= 1.
+ */
+export function checkInputShape(x: tf.Tensor, inputShape: readonly number[], arg = 'x'): void {
+  checkTensor(x, arg);
+  assert(x.dtype === 'float32', () => msg.dtype(arg, 'float32', x.dtype));
+  const expected = [null, ...inputShape];
+  assert(x.rank === expected.length, () => msg.rank(arg, `rank ${expected.length} [batch, ${inputShape.join(', ')}]`, x.shape));
+  assert(x.shape[0] > 0 && x.shape.slice(1).every((d, i) => d === inputShape[i]), () => msg.shape(arg, expected, x.shape));
+}
+
+/** Shape-only check of a loss's arguments: logits [N, K] and a label tensor [N]. */
+export function checkLogitsLabels(logits: tf.Tensor, labels: tf.Tensor, logitsArg = 'logits', labelsArg = 'labels'): void {
+  checkTensor(logits, logitsArg);
+  checkTensor(labels, labelsArg);
+  assert(logits.rank === 2, () => msg.rank(logitsArg, 'rank 2 [batch, classes]', logits.shape));
+  assert(labels.rank === 1, () => msg.rank(labelsArg, 'a rank-1 label vector [batch]', labels.shape));
+  assert(labels.shape[0] === logits.shape[0], () => msg.batchMismatch(logitsArg, logits.shape[0], labelsArg, labels.shape[0]));
+}
+
+/** Checks that `b` is a tf.Tensor of the same shape as `a` (e.g. adversarial inputs against clean ones). */
+export function checkSameShape(a: tf.Tensor, b: tf.Tensor, aArg: string, bArg: string): void {
+  checkTensor(a, aArg);
+  checkTensor(b, bArg);
+  assert(a.shape.join() === b.shape.join(), () => msg.shape(bArg, a.shape, b.shape));
+}
+
+/** Checks example indices: integers in [0, n). */
+export function checkIndices(idx: ArrayLike<number>, n: number, arg = 'idx'): void {
+  for (let i = 0; i < idx.length; i++) {
+    const v = idx[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < n)) throw new Error(msg.indexRange(arg, i, v, n));
+  }
+}
+
+/** Checks a shape: `rank` (when given) positive integer dimensions. */
+export function checkShapeDims(shape: readonly number[], arg: string, rank?: number): void {
+  const ok = Array.isArray(shape) && (rank === undefined || shape.length === rank) && shape.length > 0 && shape.every((d) => Number.isInteger(d) && d >= 1);
+  assert(ok, () => msg.shapeDims(arg, rank, shape));
+}

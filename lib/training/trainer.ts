@@ -137,16 +137,21 @@ export async function train(model: Classifier, data: TrainData, opts: TrainOptio
     const t0 = Date.now();
     // Seeds derive from (seed, epoch) so that a resumed run repeats the uninterrupted one.
     const rng = new Rng(seed * 1000003 + epoch);
-    const order = tf.tensor1d(rng.permutation(n), 'int32');
     const first = epoch === start ? startBatch : 0;
+    const lr0 = first > 0 ? partial!.lr : checkedLr(schedule, epoch, 0, batches);
+    const order = tf.tensor1d(rng.permutation(n), 'int32');
     // A resumed epoch skips the batch seeds its first run drew.
     for (let b = 0; b < first; b++) rng.seed();
     let lossSum = first > 0 ? partial!.lossSum : 0;
-    const lr0 = first > 0 ? partial!.lr : checkedLr(schedule, epoch, 0, batches);
     const before = first > 0 ? partial!.seconds : 0;
     let b = first;
     for (; b < batches && !stopped(); b++, total++) {
-      optimizer.lr = checkedLr(schedule, epoch, b, batches);
+      try {
+        optimizer.lr = checkedLr(schedule, epoch, b, batches);
+      } catch (e) {
+        order.dispose();
+        throw e;
+      }
       const idx = order.slice(b * batchSize, Math.min(batchSize, n - b * batchSize));
       let x = tf.gather(data.x, idx);
       const y = tf.gather(data.y, idx) as tf.Tensor1D;
