@@ -12,6 +12,7 @@ record {ok, cell, cells, reason, signal} that the runner puts in its report.
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -181,7 +182,9 @@ def main():
         # tslab reports a thrown error on stderr with an empty error reply, so the stream is the message.
         err = "".join(o.get("text", "") for o in (cell.outputs if cell else []) if o.get("output_type") == "stream" and o.get("name") == "stderr")
         err = "\n".join(l for l in err.splitlines() if "node_modules/tslab" not in l and "node:vm" not in l)
-        line = next((l.strip() for l in err.splitlines() if l.strip()), None) or (str(e).strip().splitlines() or ["error"])[-1]
+        lines = [l.strip() for l in err.splitlines() if l.strip()]
+        # The error's own line ("TypeError: ..."), not the source position or the echoed code around it.
+        line = next((l for l in lines if re.match(r"^\w*(Error|Exception)\b", l)), None) or (lines or str(e).strip().splitlines() or ["error"])[-1]
         finish(1, line, state["cell"] or None, f"{e}\n{err}")
     except CellProblem as e:
         save()

@@ -1,6 +1,6 @@
 // Issue 13 item 4: the notebook runner (scripts/reproduce.mjs + kernel-setup/execute.py) through the real
 // kernel, with tiny throwaway notebooks: a cell that kills the kernel, a cell over --timeout, an unhandled
-// promise rejection and an unreadable notebook are each one FAILED line naming the notebook and the cell, the
+// promise rejection, a thrown error and an unreadable notebook are each one FAILED line naming the notebook and the cell, the
 // partial notebook is kept, the report links only files that exist; SIGTERM to the runner leaves no process.
 // Skips with a message when no Jupyter is installed (.ci/run installs it).
 import { test } from 'uvu';
@@ -39,13 +39,14 @@ async function prepared(): Promise<boolean> {
 
 const reproduce = (nbDir: string, out: string, extra: string[] = []) => [path.join(root, 'scripts/reproduce.mjs'), '--profile', 'smoke', '--notebooks', nbDir, '--out', out, '--no-build', ...extra];
 
-test('a dead kernel, a cell timeout, an unhandled rejection and an unreadable notebook: one line each, partial notebooks kept', async () => {
+test('a dead kernel, a cell timeout, an unhandled rejection, a thrown error and an unreadable notebook: one line each, partial notebooks kept', async () => {
   if (!(await prepared())) return;
   const dir = path.join(work, 'failing');
   const out = path.join(work, 'out');
   notebook(dir, 'dies', ['console.log("first");', 'process.exit(3);', 'console.log("never reached");']);
   notebook(dir, 'hangs', ['console.log("first");', 'while (true) {}']);
   notebook(dir, 'rejects', ['console.log("first");', 'Promise.reject(new Error("nobody caught me")); 1;', 'console.log("third");']);
+  notebook(dir, 'throws', ['throw new TypeError("bad thing " + 42);']);
   fs.writeFileSync(path.join(dir, 'unreadable.ipynb'), '{ not json');
   const r = spawnSync(process.execPath, reproduce(dir, out, ['--timeout', '3']), { encoding: 'utf8', timeout: 120_000 });
   const log = r.stdout + r.stderr;
@@ -54,6 +55,7 @@ test('a dead kernel, a cell timeout, an unhandled rejection and an unreadable no
   assert.match(log, /^FAILED in cell 2\/2 of hangs\.ipynb \(while \(true\) \{\}\): did not finish within 3 s \(--timeout\)/m);
   assert.match(log, /^FAILED in cell 2\/3 of rejects\.ipynb \(Promise\.reject.*\): unhandled promise rejection: Error: nobody caught me/m);
   assert.match(log, /^FAILED unreadable\.ipynb: cannot read the notebook/m);
+  assert.match(log, /^FAILED in cell 1\/1 of throws\.ipynb \(throw new TypeError.*\): TypeError: bad thing 42$/m);
   assert.not.match(log, /Traceback|DeadKernelError|CellTimeoutError/, 'no Python traceback');
   assert.not.match(log, /never reached/);
   for (const n of ['dies', 'hangs', 'rejects']) {
