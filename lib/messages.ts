@@ -53,4 +53,29 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // reliability (issue 13)
+  checkpointNotFinite: (file: string, tensor: string, index: number, value: number) =>
+    `checkpoint ${file}: ${tensor} holds ${value} at flat index ${index} (NaN or Infinity: corrupt file or a diverged run)`,
+  resumeMismatch: (epoch: number, batch: number, saved: number | undefined, now: number) =>
+    `stopped after batch ${batch} of epoch ${epoch} with ${saved ?? 'an unknown number of'} batches per epoch, but this run has ${now} (resume with the same data size and batchSize)`,
+  scheduleLr: (epoch: number, batch: number, lr: unknown) =>
+    `schedule: must return a finite learning rate >= 0, returned ${fmt(lr)} at epoch ${epoch}, batch ${batch}`,
+  threadsUsed: (backend: string, requested: number, used: number, cores: number) =>
+    `threads: ${requested} requested, backend '${backend}' uses ${used} (this machine has ${cores} cores)`,
+  engineBusy: (pendingBackend: string, requested: string) =>
+    `initEngine: asked for backend ${requested} while an initialisation for ${pendingBackend} is in progress; await the first call before switching`,
+  finiteNumber: (arg: string, v: unknown) => `${arg}: must be a finite number, got ${fmt(v)}`,
+  notFiniteAt: (arg: string, index: number, v: number) => `${arg}: contains ${v} at flat index ${index} (values must be finite)`,
+  imageBatchShape: (arg: string, shape: unknown) =>
+    `${arg}: expected [n, height, width, channels] with n >= 1, height, width >= 1 and channels 1 or 3, got ${fmt(shape)}`,
+  bounds: (arg: string, v: unknown) => `${arg}: must be [lo, hi] with finite lo < hi, got ${fmt(v)}`,
+  notATensor: (arg: string, v: unknown) =>
+    `${arg}: expected a tf.Tensor, got ${v === null ? 'null' : Array.isArray(v) ? 'an array (wrap it with tf.tensor)' : typeof v}`,
+  disposedTensor: (arg: string) => `${arg}: the tensor has been disposed`,
+  dtype: (arg: string, expected: string, seen: string) => `${arg}: expected dtype ${expected}, got ${seen}`,
+  indexRange: (arg: string, i: number, v: number, n: number) => `${arg}[${i}]: must be an integer in [0, ${n - 1}], got ${fmt(v)}`,
+  wilsonCounts: (k: number, n: number) => `wilson: needs integers 0 <= k <= n, got k = ${fmt(k)}, n = ${fmt(n)}`,
+  peakAt: (v: number) => `peakAt: must lie in (0, 1), got ${fmt(v)}`,
+  shapeDims: (arg: string, rank: number | undefined, v: unknown) =>
+    `${arg}: must be ${rank === undefined ? 'a list of' : `${rank}`} positive integer dimensions, got ${fmt(v)}`,
 } as const;

@@ -2,9 +2,14 @@
 // The main job: execute every notebook headless through the robustlab tslab kernel and write
 //   OUT/notebooks/NAME.ipynb (executed), OUT/html/NAME.html, OUT/NAME.json (measured results),
 //   OUT/report.md and OUT/report.html (per paper: our numbers beside the paper's, claim verdicts).
-// usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR] [--notebooks DIR] [--no-build]
-import { spawnSync } from 'node:child_process';
+// usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR] [--notebooks DIR] [--timeout SECONDS] [--no-build]
+// A failing notebook (an error in a cell, a dead kernel, a cell over --timeout seconds, an unhandled promise
+// rejection) is one FAILED line naming the notebook and the cell; its partial notebook is kept and the others
+// still run. SIGTERM/SIGINT stop the run: they reach execute.py, which kills the kernel's process group; the
+// report is written for what ran and the exit status is 128 + the signal.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setup, KERNEL_NAME } from '../kernel-setup/setup.mjs';
@@ -21,6 +26,12 @@ if (!['smoke', 'quick', 'full'].includes(profile)) {
   process.exit(2);
 }
 const only = opt('only', undefined);
+const timeoutArg = opt('timeout', undefined);
+const timeout = timeoutArg === undefined ? undefined : Number(timeoutArg);
+if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) {
+  console.error(`--timeout: must be a whole number of seconds >= 1 (per cell), got "${timeoutArg}"`);
+  process.exit(2);
+}
 const out = path.resolve(opt('out', path.join(root, 'results')));
 
 // Notebooks import the compiled library (dist/lib), so it is built first; --no-build when it just was.
@@ -50,23 +61,62 @@ for (const d of ['notebooks', 'html']) fs.mkdirSync(path.join(out, d), { recursi
 const env = { ...process.env, ROBUSTLAB_PROFILE: profile, ROBUSTLAB_RESULTS_DIR: out };
 if (!env.ROBUSTLAB_DATA && fs.existsSync(path.join(root, '..', 'shared', 'data'))) env.ROBUSTLAB_DATA = path.join(root, '..', 'shared', 'data');
 const status = [];
+// Signals stop the run: forwarded to the running execute.py (its own handler kills the kernel's group).
+let child;
+let stopSignal;
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    stopSignal ??= sig;
+    child?.kill(sig);
+  });
+}
+/** Runs `cmd args` with stdout passed through; resolves {code, signal, stderr}. */
+const run = (cmd, argv) =>
+  new Promise((resolve) => {
+    child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'pipe'], env });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.on('error', (e) => resolve({ code: null, signal: null, stderr: `${stderr}${e.message}\n` }));
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  }).finally(() => (child = undefined));
+const readStatus = (file) => {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
 for (const name of names) {
+  if (stopSignal) break;
   console.log(`\n[${status.length + 1}/${names.length}] ${name} (profile ${profile})`);
   const t0 = Date.now();
   const executed = path.join(out, 'notebooks', `${name}.ipynb`);
+  const html = path.join(out, 'html', `${name}.html`);
+  const statusFile = path.join(out, 'notebooks', `.${name}.status.json`);
   // A notebook that fails before saving must not be reported with an earlier run's numbers.
-  for (const stale of [executed, path.join(out, `${name}.json`), path.join(out, 'html', `${name}.html`)]) fs.rmSync(stale, { force: true });
-  const r = spawnSync(kernel.python, [path.join(root, 'kernel-setup/execute.py'), path.join(nbDir, `${name}.ipynb`), executed, '--kernel', KERNEL_NAME, '--cwd', nbDir], { stdio: ['ignore', 'inherit', 'pipe'], env, encoding: 'utf8' });
-  const ok = r.status === 0;
-  if (!ok) process.stderr.write((r.stderr ?? '').split('\n').filter((l) => !/MissingIDFieldWarning|validate\(nb\)/.test(l)).join('\n'));
-  if (fs.existsSync(executed)) {
+  for (const stale of [executed, path.join(out, `${name}.json`), html, statusFile]) fs.rmSync(stale, { force: true });
+  const argv = [path.join(root, 'kernel-setup/execute.py'), path.join(nbDir, `${name}.ipynb`), executed, '--kernel', KERNEL_NAME, '--cwd', nbDir, '--status-file', statusFile];
+  if (timeout !== undefined) argv.push('--timeout', String(timeout));
+  const r = await run(kernel.python, argv);
+  const st = readStatus(statusFile);
+  fs.rmSync(statusFile, { force: true });
+  const ok = r.code === 0 && st?.ok === true;
+  if (!ok) {
+    const lines = r.stderr.split('\n').filter((l) => l.trim() && !/MissingIDFieldWarning|validate\(nb\)/.test(l));
+    // A Python traceback without a status record is execute.py's own crash: keep its last line only.
+    if (lines.length) process.stderr.write((st ? lines : lines.slice(-1)).join('\n') + '\n');
+  }
+  if (fs.existsSync(executed) && !stopSignal) {
     // Our template: Debian's nbconvert 6.5 strips inline SVG elements, which left every plot blank.
-    const h = spawnSync(kernel.python, [path.join(root, 'kernel-setup/export_html.py'), executed, path.join(out, 'html', `${name}.html`)], { encoding: 'utf8' });
+    const h = spawnSync(kernel.python, [path.join(root, 'kernel-setup/export_html.py'), executed, html], { encoding: 'utf8' });
     if (h.status !== 0) console.error(`reproduce: HTML export of ${name} failed: ${(h.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
   }
-  status.push({ name, ok, seconds: (Date.now() - t0) / 1000 });
-  console.log(`${ok ? 'ok' : 'FAILED'} ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  const why = st?.reason ?? (r.signal ? `execute.py was killed by ${r.signal}` : `execute.py exited with status ${r.code} without a status record`);
+  const cell = st?.cell ? `cell ${st.cell}/${st.cells}` : undefined;
+  status.push({ name, ok, seconds: (Date.now() - t0) / 1000, why: ok ? undefined : why, cell, interrupted: Boolean(st?.signal || stopSignal) });
+  console.log(ok ? `ok ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s` : `FAILED ${name}${cell ? ` in ${cell}` : ''} after ${((Date.now() - t0) / 1000).toFixed(1)}s: ${why}`);
 }
+if (stopSignal) console.log(`\nreproduce: stopped by ${stopSignal}; ${names.length - status.length} notebook(s) not run`);
 
 // The report: per notebook its claims, then per table and figure the paper's (notebooks/reported/NAME.json,
 // when it has one of the same name) beside ours (OUT/NAME.json).
@@ -85,16 +135,22 @@ const side = (paper, ours) => `<div class="pair"><div><h4>paper</h4>${paper ?? '
 const figDir = path.join(out, 'figures');
 const md = ['# robustlab reproduction report', '', `Profile: ${profile}. Generated ${new Date().toISOString()}.`, ''];
 const html = [`<h1>robustlab reproduction report</h1><p>Profile: ${profile}. Generated ${new Date().toISOString()}.</p>`];
-md.push('| notebook | status | seconds |', '| --- | --- | --- |', ...status.map((s) => `| ${s.name} | ${s.ok ? 'ok' : 'FAILED'} | ${s.seconds.toFixed(1)} |`), '');
-html.push(htmlTable(status.map((s) => ({ notebook: s.name, status: s.ok ? 'ok' : 'FAILED', seconds: +s.seconds.toFixed(1) }))));
+const failure = (s) => (s.ok ? '' : `${s.cell ? `${s.cell}: ` : ''}${s.why}`);
+md.push('| notebook | status | seconds | failure |', '| --- | --- | --- | --- |', ...status.map((s) => `| ${s.name} | ${s.ok ? 'ok' : 'FAILED'} | ${s.seconds.toFixed(1)} | ${failure(s).replace(/\|/g, '\\|')} |`), '');
+html.push(htmlTable(status.map((s) => ({ notebook: s.name, status: s.ok ? 'ok' : 'FAILED', seconds: +s.seconds.toFixed(1), failure: failure(s) }))));
+/** The executed notebook and its HTML export, those of them that exist. */
+const outputsOf = (name) => [['notebook', `notebooks/${name}.ipynb`], ['HTML', `html/${name}.html`]].filter(([, rel]) => fs.existsSync(path.join(out, rel)));
 for (const s of status) {
   const f = path.join(out, `${s.name}.json`);
   const rf = path.join(nbDir, 'reported', `${s.name}.json`);
   const res = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
   const rep = fs.existsSync(rf) ? JSON.parse(fs.readFileSync(rf, 'utf8')) : {};
   const title = res?.title ?? rep.title ?? s.name;
-  md.push(`## ${title}`, '', `Notebook \`${s.name}\`: ${s.ok ? 'ran' : '**FAILED** (numbers below, if any, are partial)'}; executed copy \`notebooks/${s.name}.ipynb\`, HTML \`html/${s.name}.html\`.`, '');
-  html.push(`<h2>${esc(title)}</h2><p>Notebook <code>${esc(s.name)}</code>: ${s.ok ? 'ran' : '<b>FAILED</b>'}; <a href="html/${esc(s.name)}.html">HTML</a>, <a href="notebooks/${esc(s.name)}.ipynb">notebook</a>.</p>`);
+  const files = outputsOf(s.name);
+  const mdFiles = files.length ? files.map(([what, rel]) => `${what} \`${rel}\``).join(', ') : 'no executed copy was written';
+  const htmlFiles = files.length ? files.map(([what, rel]) => `<a href="${esc(rel)}">${what}</a>`).join(', ') : 'no executed copy was written';
+  md.push(`## ${title}`, '', `Notebook \`${s.name}\`: ${s.ok ? 'ran' : `**FAILED** (${failure(s)}; numbers below, if any, are partial)`}; ${mdFiles}.`, '');
+  html.push(`<h2>${esc(title)}</h2><p>Notebook <code>${esc(s.name)}</code>: ${s.ok ? 'ran' : `<b>FAILED</b> (${esc(failure(s))})`}; ${htmlFiles}.</p>`);
   if (!res) {
     md.push('No results JSON was written.', '');
     html.push('<p>No results JSON was written.</p>');
@@ -148,4 +204,4 @@ fs.writeFileSync(path.join(out, 'report.md'), md.join('\n'));
 const css = 'body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left}.pair{display:flex;gap:2em;align-items:flex-start}.pair>div{flex:1;overflow:auto}.ok{color:#070}.no{color:#b00}.none{color:#888}';
 fs.writeFileSync(path.join(out, 'report.html'), `<!doctype html><meta charset="utf-8"><title>robustlab report</title><style>${css}</style><body>${html.join('\n')}</body>`);
 console.log(`\nreproduce: wrote ${path.relative(process.cwd(), out) || '.'}/report.md and report.html; ${status.filter((s) => s.ok).length}/${status.length} notebooks ok`);
-process.exit(status.every((s) => s.ok) ? 0 : 1);
+process.exit(stopSignal ? 128 + os.constants.signals[stopSignal] : status.every((s) => s.ok) ? 0 : 1);

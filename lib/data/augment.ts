@@ -4,6 +4,8 @@
  * @module
  */
 import { Rng } from '../engine/seed';
+import { msg } from '../messages';
+import { checkNonNegativeInt } from '../tensor/validate';
 import type { Dataset } from './dataset';
 
 /**
@@ -14,6 +16,8 @@ import type { Dataset } from './dataset';
 export function randomCropFlip(x: Float32Array, shape: readonly [number, number, number, number], opts: { pad?: number; flip?: boolean; seed?: number } = {}): Float32Array {
   const [n, h, w, c] = shape;
   const pad = opts.pad ?? 4;
+  checkNonNegativeInt(pad, 'pad');
+  if (x.length !== n * h * w * c) throw new Error(msg.shape('x (flat)', [n * h * w * c], [x.length]));
   const rng = new Rng(opts.seed ?? 0);
   const out = new Float32Array(x.length);
   const d = h * w * c;

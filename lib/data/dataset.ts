@@ -3,6 +3,7 @@
  * split by class and subsample.
  * @module
  */
+import { checkIndices } from '../tensor/validate';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../engine/seed';
 import { msg } from '../messages';
@@ -25,6 +26,7 @@ export interface Dataset {
 
 /** The examples at `idx`, as a new dataset. */
 export function subset(ds: Dataset, idx: ArrayLike<number>, name = ds.name): Dataset {
+  checkIndices(idx, ds.shape[0], 'idx');
   const [, h, w, c] = ds.shape;
   const d = h * w * c;
   const x = new Float32Array(idx.length * d);
@@ -58,6 +60,7 @@ export function stratifiedSplit(ds: Dataset, trainFraction: number, seed = 0): {
 
 /** A class-balanced subsample of `perClass` examples per class (seeded). */
 export function balancedSubset(ds: Dataset, perClass: number, seed = 0): Dataset {
+  if (!(Number.isInteger(perClass) && perClass >= 1)) throw new Error(msg.positiveInt('perClass', perClass));
   const rng = new Rng(seed);
   const picked: number[] = [];
   for (let k = 0; k < ds.numClasses; k++) {

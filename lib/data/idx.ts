@@ -15,9 +15,15 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
-/** Reads an IDX file (gzipped when it ends in .gz). Throws naming the file on a bad header or truncation. */
+/** Reads an IDX file (gzipped when it ends in .gz). Throws naming the file when it cannot be read (a directory, missing), on a bad header or truncation. */
 export function readIdx(file: string, md5?: string): IdxArray {
-  const raw = fs.readFileSync(file);
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(msg.dataCorrupt(file, err.code === 'EISDIR' ? 'is a directory, expected an IDX file' : `cannot be read (${err.message})`));
+  }
   if (md5) {
     const got = createHash('md5').update(raw).digest('hex');
     if (got !== md5) throw new Error(msg.dataCorrupt(file, `MD5 ${got} does not match the expected ${md5} (corrupt or a different file)`));

@@ -40,7 +40,7 @@ export function parseNpy(buf: Buffer, file = '<buffer>'): NpyArray {
   if (fortran === 'True') throw bad('Fortran-order .npy arrays are not supported (save with C order)');
   const order = descr[0];
   const kind = descr.slice(1);
-  const dt = DTYPES[kind];
+  const dt = Object.hasOwn(DTYPES, kind) ? DTYPES[kind] : undefined;
   if (!dt || (order === '>' && dt.bytes > 1)) throw bad(`dtype ${descr} is not supported (expected |u1, <i4, <i8, <f4 or <f8)`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${shapeText}) in the .npy header`);
@@ -55,11 +55,14 @@ export function parseNpy(buf: Buffer, file = '<buffer>'): NpyArray {
 /** Reads a `.npy` file. Throws naming the file when it is missing, truncated or malformed. */
 export function readNpy(file: string): NpyArray {
   if (!fs.existsSync(file)) throw new Error(msg.dataCorrupt(file, 'file not found'));
+  if (fs.statSync(file).isDirectory()) throw new Error(msg.dataCorrupt(file, 'is a directory, expected a .npy file'));
   return parseNpy(fs.readFileSync(file), file);
 }
 
 /** Encodes a C-order array as `.npy` version 1 bytes (for tests and for saving generated -C sets). */
 export function encodeNpy(data: Uint8Array | Float32Array | Int32Array, shape: readonly number[]): Buffer {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0) || n !== data.length) throw new Error(msg.shape('shape', [data.length], [...shape]));
   const descr = data instanceof Uint8Array ? '|u1' : data instanceof Float32Array ? '<f4' : '<i4';
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   // numpy pads the header with spaces so the data starts on a 64-byte boundary, ending in a newline

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../engine/seed';
+import { checkNonNegativeInt } from '../tensor/validate';
 
 /** A labelled set of points in R^d (row-major `x`, n x d). */
 export interface PointSet {
@@ -40,6 +41,7 @@ export const PAG_TOY_MODES = [
  */
 export function pagToy(opts: { perMode?: number; seed?: number } = {}): PointSet {
   const perMode = opts.perMode ?? 1000;
+  checkNonNegativeInt(perMode, 'perMode');
   const rng = new Rng(opts.seed ?? 0);
   const n = 6 * perMode;
   const x = new Float32Array(2 * n);
@@ -64,6 +66,7 @@ export function pagToy(opts: { perMode?: number; seed?: number } = {}): PointSet
  */
 export function xorBlobs(opts: { n?: number; flip?: number; seed?: number } = {}): PointSet {
   const n = opts.n ?? 40;
+  checkNonNegativeInt(n, 'n');
   const rng = new Rng(opts.seed ?? 0);
   const x = new Float32Array(2 * n);
   const y = new Int32Array(n);

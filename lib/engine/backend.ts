@@ -53,14 +53,15 @@ interface BackendLoader {
 
 const notes: string[] = [];
 let current: EngineInfo | undefined;
-let pending: Promise<EngineInfo> | undefined;
+/** The initialisation in progress and what it was asked for. */
+let pending: { backend?: BackendName; threads?: number; result: Promise<EngineInfo> } | undefined;
 
 function requireOptional(name: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(name);
 }
 
-const loaders: Record<BackendName, BackendLoader> = {
+const loaders = new Map<string, BackendLoader>(Object.entries({
   tensorflow: {
     async load(threads) {
       let pkg = '@tensorflow/tfjs-node-gpu';
@@ -104,24 +105,45 @@ const loaders: Record<BackendName, BackendLoader> = {
       return { versions: { '@tensorflow/tfjs-backend-cpu': version }, device: 'cpu', threads: 1 };
     },
   },
-};
+} satisfies Record<BackendName, BackendLoader>));
 
-function requestedThreads(opt?: number): number {
-  const env = process.env.ROBUSTLAB_THREADS;
-  const n = opt ?? (env ? Number(env) : os.availableParallelism?.() ?? os.cpus().length);
-  if (!Number.isInteger(n) || n < 1) throw new Error(msg.positiveInt(opt !== undefined ? 'threads' : 'ROBUSTLAB_THREADS', n));
-  return n;
+const cores = (): number => os.availableParallelism?.() ?? os.cpus().length;
+
+/** An environment variable, with empty (or blank) meaning unset. */
+function envVar(name: string): string | undefined {
+  const v = process.env[name]?.trim();
+  return v ? v : undefined;
 }
 
-async function tryBackend(name: BackendName, threads: number): Promise<EngineInfo> {
-  const r = await loaders[name].load(threads);
+/** Threads asked for and whether the user asked (an explicit count may be capped, with a note). */
+function requestedThreads(opt?: number): { threads: number; explicit: boolean } {
+  const env = envVar('ROBUSTLAB_THREADS');
+  const n = opt ?? (env !== undefined ? Number(env) : cores());
+  if (!Number.isInteger(n) || n < 1) throw new Error(msg.positiveInt(opt !== undefined ? 'threads' : 'ROBUSTLAB_THREADS', opt ?? (env as unknown as number)));
+  return { threads: n, explicit: opt !== undefined || env !== undefined };
+}
+
+/** Threads handed to a backend: aten (libtorch) gets at most one per core, since more only oversubscribe. */
+function threadsFor(name: BackendName, requested: number): number {
+  return name === 'aten' ? Math.min(requested, cores()) : requested;
+}
+
+async function tryBackend(name: BackendName, requested: { threads: number; explicit: boolean }, verbose: boolean): Promise<EngineInfo> {
+  if (!loaders.has(name)) throw new Error(msg.unknownBackend(name, BACKENDS));
+  const r = await loaders.get(name)!.load(threadsFor(name, requested.threads));
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend('${name}') failed to initialise`);
   await tf.ready();
   if (r.notes) notes.push(...r.notes);
+  const threads = typeof r.threads === 'function' ? r.threads() : r.threads;
+  if (requested.explicit && threads !== requested.threads && name !== 'cpu') {
+    const line = msg.threadsUsed(name, requested.threads, threads, cores());
+    addEngineNote(line);
+    if (verbose) console.warn(line);
+  }
   return {
     backend: tf.getBackend(),
-    threads: typeof r.threads === 'function' ? r.threads() : r.threads,
+    threads,
     device: r.device,
     versions: { '@tensorflow/tfjs-core': tf.version_core, ...r.versions },
     notes,
@@ -130,19 +152,29 @@ async function tryBackend(name: BackendName, threads: number): Promise<EngineInf
 
 /**
  * Chooses and initialises the backend. Idempotent: later calls without options return the first result.
+ * Calls made while one is in progress join it when they ask for the same backend (or for nothing), and are
+ * refused with an error when they ask for another: two concurrent switches cannot both hold.
+ * `ROBUSTLAB_BACKEND` and `ROBUSTLAB_THREADS` set to an empty string count as unset.
  * @example
  * const info = await initEngine();            // best available
  * await initEngine({ backend: 'cpu' });       // reference backend for checks
  */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
-  if (opts.backend === undefined && opts.threads === undefined && (current || pending)) return current ?? (await pending!);
+  if (pending) {
+    const want = opts.backend;
+    if ((want === undefined || want === pending.backend) && (opts.threads === undefined || opts.threads === pending.threads)) return pending.result;
+    const name = (b?: string) => (b === undefined ? 'the best available' : `'${b}'`);
+    throw new Error(msg.engineBusy(name(pending.backend), name(want)));
+  }
+  if (opts.backend === undefined && opts.threads === undefined && current) return current;
   const run = async (): Promise<EngineInfo> => {
     const threads = requestedThreads(opts.threads);
-    const forced = opts.backend ?? (process.env.ROBUSTLAB_BACKEND as BackendName | undefined) ?? undefined;
+    const forced = opts.backend ?? (envVar('ROBUSTLAB_BACKEND') as BackendName | undefined);
+    const verbose = opts.verbose !== false;
     if (forced !== undefined) {
       if (!BACKENDS.includes(forced)) throw new Error(msg.unknownBackend(forced, BACKENDS));
       try {
-        current = await tryBackend(forced, threads);
+        current = await tryBackend(forced, threads, verbose);
         return current;
       } catch (e) {
         throw new Error(msg.backendUnavailable(forced, (e as Error).message));
@@ -150,19 +182,20 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     }
     for (const name of BACKENDS) {
       try {
-        current = await tryBackend(name, threads);
+        current = await tryBackend(name, threads, verbose);
         return current;
       } catch (e) {
         const line = msg.backendSkipped(name, (e as Error).message.split('\n')[0]);
         notes.push(line);
-        if (opts.verbose !== false && name !== 'tensorflow') console.warn(line);
+        if (verbose && name !== 'tensorflow') console.warn(line);
       }
     }
     throw new Error('robustlab: no TF.js backend could be initialised');
   };
-  pending = run();
+  const result = run();
+  pending = { backend: opts.backend, threads: opts.threads, result };
   try {
-    return await pending;
+    return await result;
   } finally {
     pending = undefined;
   }

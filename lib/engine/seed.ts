@@ -4,12 +4,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { msg } from '../messages';
 
 /** A small deterministic PRNG (mulberry32) with helpers for derived seeds. */
 export class Rng {
   private s: number;
-  /** @param seed any integer; equal seeds give equal streams. */
+  /** @param seed any integer; equal seeds give equal streams. NaN or Infinity is refused (it would act as 0). */
   constructor(seed: number) {
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(msg.finiteNumber('seed', seed));
     this.s = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   }
   /** Uniform in [0, 1). */
@@ -47,9 +49,15 @@ export class Rng {
   }
 }
 
+// seed.ts sits below lib/tensor/validate.ts in the import graph, so it checks shapes itself.
+function checkShape(shape: number[]): void {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(msg.shapeDims('shape', undefined, shape));
+}
+
 /** Uniform noise in [lo, hi) of the given shape, drawn in JS from `seed` so that every backend sees the same values. */
 export function uniform(shape: number[], lo: number, hi: number, seed: number): tf.Tensor {
   const r = new Rng(seed);
+  checkShape(shape);
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = lo + (hi - lo) * r.next();
@@ -59,6 +67,8 @@ export function uniform(shape: number[], lo: number, hi: number, seed: number): 
 /** Gaussian noise N(0, std^2) of the given shape, drawn in JS from `seed` (same values on every backend). */
 export function normal(shape: number[], std: number, seed: number): tf.Tensor {
   const r = new Rng(seed);
+  checkShape(shape);
+  if (!(Number.isFinite(std) && std >= 0)) throw new Error(msg.nonNegative('std', std));
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = std * r.normal();

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { logSoftmax } from '../tensor/ops';
+import { checkLogitsLabels, checkSameShape } from '../tensor/validate';
 import type { ExampleLoss, Loss, LossContext } from './types';
 
 /**
@@ -14,6 +15,7 @@ import type { ExampleLoss, Loss, LossContext } from './types';
  * @example crossEntropy(tf.tensor2d([[0, 0]]), tf.tensor1d([1], 'int32')) // [log 2]
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  checkLogitsLabels(logits, labels);
   return tf.tidy(() => {
     const k = logits.shape[1];
     const oh = tf.oneHot(labels.toInt(), k).toFloat();
@@ -26,6 +28,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tenso
  * with p the natural and q the adversarial prediction.
  */
 export function klDivergence(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.Tensor1D {
+  checkSameShape(pLogits, qLogits, 'pLogits', 'qLogits');
   return tf.tidy(() => {
     const lp = logSoftmax(pLogits);
     const lq = logSoftmax(qLogits);

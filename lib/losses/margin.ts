@@ -3,6 +3,7 @@
  * ratio (DLR), per example, from logits.
  * @module
  */
+import { checkLogitsLabels } from '../tensor/validate';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExampleLoss, LossContext } from './types';
 
@@ -35,6 +36,7 @@ function ranked(logits: tf.Tensor2D, r: number): tf.Tensor1D {
  * @example margin(tf.tensor2d([[2, 0, 1]]), tf.tensor1d([0], 'int32')) // [1]
  */
 export function margin(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  checkLogitsLabels(logits, labels);
   return tf.tidy(() => {
     const [zy, other] = trueAndBestOther(logits, labels);
     return zy.sub(other) as tf.Tensor1D;

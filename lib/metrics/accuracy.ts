@@ -3,9 +3,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { msg } from '../messages';
 import type { Classifier } from '../models/classifier';
 import type { Attack } from '../attacks/types';
-import { checkInputs, checkLabels, checkPositiveInt } from '../tensor/validate';
+import { checkInputs, checkLabels, checkPositiveInt, checkSameShape } from '../tensor/validate';
 import type { ProgressSink } from '../training/progress';
 
 /** An accuracy with its 95% interval. */
@@ -20,6 +21,7 @@ export interface AccuracyRecord {
 
 /** Wilson score interval for `k` successes out of `n` at 95%. */
 export function wilson(k: number, n: number, z = 1.959964): [number, number] {
+  if (!(Number.isInteger(k) && Number.isInteger(n) && k >= 0 && k <= n)) throw new Error(msg.wilsonCounts(k, n));
   if (n === 0) return [0, 1];
   const p = k / n;
   const d = 1 + (z * z) / n;
@@ -31,6 +33,7 @@ export function wilson(k: number, n: number, z = 1.959964): [number, number] {
 /** Predicted classes of `model` on `x`, batched. */
 export async function predict(model: Classifier, x: tf.Tensor, batchSize = 256): Promise<Int32Array> {
   checkPositiveInt(batchSize, 'batchSize');
+  checkInputs(x, model.inputShape, null, 'x');
   const n = x.shape[0];
   const out = new Int32Array(n);
   for (let i = 0; i < n; i += batchSize) {
@@ -82,6 +85,8 @@ export async function robustAccuracy(
 ): Promise<RobustAccuracyRecord> {
   const bs = opts.batchSize ?? 128;
   checkPositiveInt(bs, 'batchSize');
+  checkInputs(x, model.inputShape, null, 'x');
+  checkLabels(y, x.shape[0], model.numClasses, 'y');
   const n = x.shape[0];
   const cleanOk: boolean[] = [];
   const robustOk: boolean[] = [];
@@ -91,6 +96,12 @@ export async function robustAccuracy(
     const xb = x.slice(i, m);
     const yb = y.slice(i, m);
     const xAdv = attack(model, xb, yb);
+    try {
+      checkSameShape(xb, xAdv, 'x', 'attack(model, x, y)');
+    } catch (e) {
+      tf.dispose([xb, yb, xAdv]);
+      throw e;
+    }
     const [pc, pa] = tf.tidy(() => [model.apply(xb, { training: false }).logits.argMax(1), model.apply(xAdv, { training: false }).logits.argMax(1)]);
     const [c, a, l] = await Promise.all([pc.data(), pa.data(), yb.data()]);
     for (let j = 0; j < m; j++) {

@@ -9,7 +9,7 @@ import type { Norm } from '../types';
 import { lpNorm } from '../tensor/norms';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
-import { checkPositiveInt } from '../tensor/validate';
+import { checkPositiveInt, checkSameShape } from '../tensor/validate';
 
 function checkPairs(pred: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): void {
   checkPositiveInt(numClasses, 'numClasses');
@@ -105,12 +105,13 @@ export function corruptionError(
   let count = 0;
   for (const c of names) {
     const e = errors[c];
-    assert(e.length > 0, () => msg.emptyRecord(`errors.${c}`));
+    assert(Array.isArray(e) && e.length > 0, () => msg.emptyRecord(`errors.${c}`));
+    assert(e.every((v) => Number.isFinite(v)), () => msg.notFinite(`errors.${c}`));
     all += sum(e);
     count += e.length;
     if (opts.baseline) {
-      const b = opts.baseline[c];
-      assert(b !== undefined && b.length === e.length, () => msg.missingBaseline(c));
+      const b = Object.hasOwn(opts.baseline, c) ? opts.baseline[c] : undefined;
+      assert(Array.isArray(b) && b.length === e.length, () => msg.missingBaseline(c));
       ce[c] = sum(e) / sum(b);
     } else ce[c] = sum(e) / e.length;
   }
@@ -178,6 +179,7 @@ export interface PerturbationNormRecord {
  * @example perturbationNorms(x, xAdv, 'l2').median
  */
 export function perturbationNorms(x: tf.Tensor, xAdv: tf.Tensor, norm: Norm): PerturbationNormRecord {
+  checkSameShape(x, xAdv, 'x', 'xAdv');
   const t = tf.tidy(() => lpNorm(xAdv.sub(x), norm));
   const values = Array.from(t.dataSync());
   t.dispose();

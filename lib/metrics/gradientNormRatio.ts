@@ -3,6 +3,7 @@
  * parameter tensor, how much more an adversarial example than its clean counterpart drives each layer's update.
  * @module
  */
+import { checkSameShape } from '../tensor/validate';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { ExampleLoss } from '../losses/types';
@@ -27,6 +28,7 @@ export interface GradientNormRatioRecord {
  * @example gradientNormRatio(model, x, pgd(model, x, y, { eps: 0.3 }), y)
  */
 export function gradientNormRatio(model: Classifier, x: tf.Tensor, xAdv: tf.Tensor, y: tf.Tensor1D, loss: ExampleLoss = ce): GradientNormRatioRecord[] {
+  checkSameShape(x, xAdv, 'x', 'xAdv');
   const vars = model.trainableVariables();
   const named = Object.entries(model.namedVariables());
   const names = vars.map((v) => named.find(([, w]) => w === v)?.[0] ?? v.name);

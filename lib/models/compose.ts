@@ -3,6 +3,7 @@
  * hypersphere head or any other can sit on any body.
  * @module
  */
+import { checkInputShape } from '../tensor/validate';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier, Forward, ForwardOptions } from './classifier';
 import { ParamStore } from './params';
@@ -60,6 +61,7 @@ export class ComposedClassifier implements Classifier {
   ) {}
 
   apply(x: tf.Tensor, opts: ForwardOptions = {}): Forward {
+    checkInputShape(x, this.inputShape, 'x');
     const training = opts.training ?? false;
     const n = this.normalize;
     const h = n ? x.sub(tf.tensor1d(n.mean)).div(tf.tensor1d(n.std)) : x;

@@ -5,7 +5,7 @@
 import { ComposedClassifier, linearHead, type ModelOptions } from './compose';
 import { ParamStore } from './params';
 import { dense, flatten, relu, sequence, type Layer } from './layers';
-import { checkPositiveInt } from '../tensor/validate';
+import { checkPositiveInt, checkShapeDims } from '../tensor/validate';
 
 /** Options of {@link mlp}. */
 export interface MlpOptions extends ModelOptions {
@@ -22,6 +22,7 @@ export interface MlpOptions extends ModelOptions {
 export function mlp(opts: MlpOptions): ComposedClassifier {
   const k = opts.numClasses ?? 10;
   checkPositiveInt(k, 'numClasses');
+  checkShapeDims(opts.inputShape, 'inputShape');
   const p = new ParamStore(opts.seed ?? 0);
   const hidden = opts.hidden ?? [32];
   let d = opts.inputShape.reduce((a, b) => a * b, 1);

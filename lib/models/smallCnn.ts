@@ -6,7 +6,7 @@
 import { ComposedClassifier, linearHead, type ModelOptions } from './compose';
 import { ParamStore } from './params';
 import { conv2d, dense, flatten, maxPool, relu, sequence, type Layer } from './layers';
-import { checkPositiveInt } from '../tensor/validate';
+import { checkPositiveInt, checkShapeDims } from '../tensor/validate';
 
 /** Options of {@link smallCnn}. */
 export interface SmallCnnOptions extends ModelOptions {
@@ -26,6 +26,7 @@ export function smallCnn(opts: SmallCnnOptions = {}): ComposedClassifier {
   const [c1, c2] = opts.channels ?? [32, 64];
   const k = opts.numClasses ?? 10;
   checkPositiveInt(k, 'numClasses');
+  checkShapeDims(inputShape, 'inputShape', 3);
   const p = new ParamStore(opts.seed ?? 0);
   const [h, w, c] = inputShape;
   const layers: Layer[] = [

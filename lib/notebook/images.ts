@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { msg } from '../messages';
+import { checkFinite, checkSameShape } from '../tensor/validate';
 import { inNotebook, sendBundle, type Bundle } from './display';
 
 /** One row of the grid: a label and the images, [N, H, W, C] in [0, 1]. */
@@ -87,5 +88,7 @@ export async function showImages(rows: ImageRow[], opts: ImageGridOptions = {}):
  * @param gain amplification (default 10: an 8/255 step becomes about a third of the range).
  */
 export function amplify(adv: tf.Tensor, clean: tf.Tensor, gain = 10): tf.Tensor {
+  checkSameShape(clean, adv, 'clean', 'adv');
+  checkFinite(gain, 'gain');
   return tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.sub(adv, clean), gain), 0.5), 0, 1));
 }

@@ -5,11 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../types';
+import { NORMS, checkBounds, checkNonNegative, checkOneOf, checkSameShape } from './validate';
 
 const flat = (t: tf.Tensor): tf.Tensor2D => t.reshape([t.shape[0], -1]);
 
 /** Per-example lp norm of a batch, shape [N]. */
 export function lpNorm(t: tf.Tensor, norm: Norm): tf.Tensor1D {
+  checkOneOf(norm, NORMS, 'norm');
   return tf.tidy(() => {
     const f = flat(t);
     if (norm === 'linf') return f.abs().max(1) as tf.Tensor1D;
@@ -47,6 +49,8 @@ function projectL1(delta: tf.Tensor, eps: number): tf.Tensor {
 
 /** Projects each example of `delta` onto the `norm` ball of radius `eps`. Points inside stay put. */
 export function projectBall(delta: tf.Tensor, norm: Norm, eps: number): tf.Tensor {
+  checkOneOf(norm, NORMS, 'norm');
+  checkNonNegative(eps, 'eps');
   return tf.tidy(() => {
     if (norm === 'linf') return delta.clipByValue(-eps, eps);
     if (norm === 'l2') {
@@ -60,5 +64,7 @@ export function projectBall(delta: tf.Tensor, norm: Norm, eps: number): tf.Tenso
 
 /** Projects `xAdv` onto the intersection of the ball around `x` and the box `[lo, hi]`. */
 export function projectThreat(xAdv: tf.Tensor, x: tf.Tensor, norm: Norm, eps: number, lo: number, hi: number): tf.Tensor {
+  checkBounds([lo, hi], '[lo, hi]');
+  checkSameShape(x, xAdv, 'x', 'xAdv');
   return tf.tidy(() => x.add(projectBall(xAdv.sub(x), norm, eps)).clipByValue(lo, hi));
 }

@@ -2,6 +2,8 @@
  * Learning-rate schedules: functions of the fractional epoch (epoch + batch / batches).
  * @module
  */
+import { msg } from '../messages';
+import { checkNonNegative, checkPositive } from '../tensor/validate';
 
 /** A schedule: learning rate at fractional epoch `t` (0-based). */
 export type Schedule = (t: number) => number;
@@ -14,11 +16,17 @@ export const constant = (lr: number): Schedule => () => lr;
  * @example piecewise(0.1, [75, 90], 0.1)
  */
 export function piecewise(lr: number, milestones: number[], factor = 0.1): Schedule {
+  checkNonNegative(lr, 'lr');
+  checkNonNegative(factor, 'factor');
+  milestones.forEach((m, i) => checkNonNegative(m, `milestones[${i}]`));
   return (t) => lr * factor ** milestones.filter((m) => t >= m).length;
 }
 
 /** Cosine annealing from `lr` to `minLr` over `epochs`. */
 export function cosine(lr: number, epochs: number, minLr = 0): Schedule {
+  checkNonNegative(lr, 'lr');
+  checkPositive(epochs, 'epochs');
+  checkNonNegative(minLr, 'minLr');
   return (t) => minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * Math.min(t, epochs) / epochs));
 }
 
@@ -26,6 +34,9 @@ export function cosine(lr: number, epochs: number, minLr = 0): Schedule {
  * Cyclic (triangular) rate: 0 -> `maxLr` at `epochs * peakAt`, back to 0 at `epochs` (FastAT: max 0.2).
  */
 export function cyclic(maxLr: number, epochs: number, peakAt = 0.4): Schedule {
+  checkNonNegative(maxLr, 'maxLr');
+  checkPositive(epochs, 'epochs');
+  if (!(peakAt > 0 && peakAt < 1)) throw new Error(msg.peakAt(peakAt));
   return (t) => {
     const u = Math.min(Math.max(t / epochs, 0), 1);
     return u <= peakAt ? (maxLr * u) / peakAt : (maxLr * (1 - u)) / (1 - peakAt);

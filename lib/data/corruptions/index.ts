@@ -28,6 +28,7 @@ import { msg } from '../../messages';
 import type { Dataset } from '../dataset';
 import { FUNCTIONS, NEEDS_RGB, CIFAR_PARAMS, type CorruptionContext } from './functions';
 import type { Img } from './image';
+import { lookup, checkFinite, checkPixels } from '../../tensor/validate';
 
 export { CIFAR_PARAMS, diskKernel } from './functions';
 export { FROST_FILES, frostTextures, clearFrostCache } from './frost';
@@ -58,6 +59,20 @@ export const CORRUPTIONS: readonly { name: string; family: CorruptionFamily }[] 
   { name: 'saturate', family: 'extra' },
 ];
 
+const CORRUPTION_NAMES = CORRUPTIONS.map((c) => c.name);
+
+/** Checks an NHWC image batch: a shape of 4 positive integers with 1 or 3 channels, pixels finite in [0, 1]. */
+function checkImageBatch(images: ImageBatch, arg = 'images'): void {
+  const shape = (images as Partial<ImageBatch> | null)?.shape;
+  const ok = Array.isArray(shape) && shape.length === 4 && shape.every((d) => Number.isInteger(d) && d >= 1) && (shape[3] === 1 || shape[3] === 3);
+  if (!ok) throw new Error(msg.imageBatchShape(`${arg}.shape`, shape));
+  const x = images.x as ArrayLike<number> | undefined;
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!x || typeof x.length !== 'number') throw new Error(msg.shape(`${arg}.x (flat)`, [n], []));
+  if (x.length !== n) throw new Error(msg.shape(`${arg}.x (flat)`, [n], [x.length]));
+  checkPixels(x, 0, 1, `${arg}.x`);
+}
+
 /** The 15 benchmark corruptions (the mCE set). */
 export const BENCHMARK_CORRUPTIONS = CORRUPTIONS.slice(0, 15).map((c) => c.name);
 
@@ -85,17 +100,17 @@ function streamSeed(seed: number, name: string, severity: number, i: number): nu
 
 /**
  * Applies corruption `name` at `severity` (1..5) to every image. Each image draws from its own stream,
- * fixed by (seed, name, severity, index), so a batch gives the same images whole or in parts.
+ * fixed by (seed, name, severity, index), so a batch gives the same images whole or in parts. Pixels must be
+ * finite and in [0, 1] (NaN is refused, not turned into 0); `name` is one of {@link CORRUPTIONS}' own names.
  * @returns a copy of `images` (labels and other fields kept) with new pixels, bytes / 255.
  * @example const fog3 = corrupt(testSet, 'fog', 3, 0);
  */
 export function corrupt<T extends ImageBatch>(images: T, name: string, severity: number, seed = 0, opts: CorruptOptions = {}): T {
-  const fn = FUNCTIONS[name];
-  if (!fn) throw new Error(msg.oneOf('name', CORRUPTIONS.map((c) => c.name), name));
+  const fn = lookup(FUNCTIONS, name, 'name', CORRUPTION_NAMES);
   if (![1, 2, 3, 4, 5].includes(severity)) throw new Error(msg.oneOf('severity', [1, 2, 3, 4, 5], severity));
+  checkFinite(seed, 'seed');
+  checkImageBatch(images);
   const [n, h, w, c] = images.shape;
-  if (c !== 1 && c !== 3) throw new Error(msg.shape('images', [null, null, null, 3], images.shape));
-  if (images.x.length !== n * h * w * c) throw new Error(msg.shape('images.x (flat)', [n * h * w * c], [images.x.length]));
   const ctx: CorruptionContext = { scale: Math.min(h, w) / 32, frostDir: opts.frostDir };
   const d = h * w * c;
   const out = new Float32Array(images.x.length);
@@ -114,11 +129,11 @@ export function corrupt<T extends ImageBatch>(images: T, name: string, severity:
         const cl = (u: number) => Math.min(1, Math.max(0, u));
         v = 0.299 * cl(r.d[3 * p]) + 0.587 * cl(r.d[3 * p + 1]) + 0.114 * cl(r.d[3 * p + 2]);
       } else v = r.d[p];
-      // np.uint8(np.clip(v, 0, 1) * 255): truncation; NaN (never expected) becomes 0
+      // np.uint8(np.clip(v, 0, 1) * 255): truncation (inputs are checked finite, so NaN cannot arise here)
       out[i * d + p] = v > 0 ? Math.floor(Math.min(1, v) * 255) / 255 : 0;
     }
   }
-  return { ...images, x: out, ...('name' in images ? { name: `${(images as unknown as Dataset).name}-${name}-${severity}` } : {}) };
+  return { ...images, x: out, ...(Object.hasOwn(images, 'name') ? { name: `${(images as unknown as Dataset).name}-${name}-${severity}` } : {}) };
 }
 
 /**
@@ -133,7 +148,7 @@ export function* corruptedSets(
   const names = opts.corruptions ?? CORRUPTIONS.map((c) => c.name);
   for (const name of names) {
     const family = CORRUPTIONS.find((c) => c.name === name)?.family;
-    if (!family) throw new Error(msg.oneOf('corruptions', CORRUPTIONS.map((c) => c.name), name));
+    if (!family) throw new Error(msg.oneOf('corruptions', CORRUPTION_NAMES, name));
     for (const severity of opts.severities ?? [1, 2, 3, 4, 5]) yield { corruption: name, family, severity, data: corrupt(ds, name, severity, opts.seed ?? 0, opts) };
   }
 }
@@ -144,6 +159,8 @@ export function* corruptedSets(
  * @example const { images, labels, shape } = corruptionArrays(test, 'fog'); fs.writeFileSync('fog.npy', encodeNpy(images, shape));
  */
 export function corruptionArrays(ds: Dataset, name: string, seed = 0, opts: CorruptOptions = {}): { images: Uint8Array; labels: Uint8Array; shape: [number, number, number, number] } {
+  lookup(FUNCTIONS, name, 'name', CORRUPTION_NAMES);
+  checkImageBatch(ds, 'ds');
   const [n, h, w, c] = ds.shape;
   const images = new Uint8Array(5 * ds.x.length);
   const labels = new Uint8Array(5 * n);
@@ -157,7 +174,5 @@ export function corruptionArrays(ds: Dataset, name: string, seed = 0, opts: Corr
 
 /** Exposed for the parameter table in the docs and tests: the CIFAR parameters of one corruption. */
 export function corruptionParams(name: string): readonly unknown[] {
-  const p = (CIFAR_PARAMS as Record<string, readonly unknown[]>)[name];
-  if (!p) throw new Error(msg.oneOf('name', CORRUPTIONS.map((c) => c.name), name));
-  return p;
+  return lookup(CIFAR_PARAMS as Record<string, readonly unknown[]>, name, 'name', CORRUPTION_NAMES);
 }
