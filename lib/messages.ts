@@ -53,4 +53,10 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // data: CIFAR-10 forms, decoded-set cache, downloads (issue 14)
+  indexRange: (arg: string, n: number, at: number, v: number) => `${arg}: entry ${at} is ${fmt(v)}, expected an integer index in [0, ${n})`,
+  cacheStale: (file: string, why: string) => `robustlab: decoded-set cache ${file} is not valid (${why}); decoding again`,
+  cacheWriteFailed: (file: string, why: string) =>
+    `robustlab: could not write the decoded-set cache ${file} (${why}); the set will be decoded again next time`,
+  md5Mismatch: (file: string, got: string, want: string) => `${file}: MD5 ${got}, expected ${want} (corrupt or wrong file; it was not kept)`,
 } as const;

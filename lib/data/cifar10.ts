@@ -10,8 +10,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { msg } from '../messages';
 import type { Dataset } from './dataset';
-import { readImage } from './image';
+import { createHash } from 'node:crypto';
 import { CIFAR10_CLASSES, SOURCES, readCifarBatch } from './loaders';
+import { parsePickle, type PickledArray } from './pickle';
+import { decodeImages } from './decodePool';
+import { cacheDir, readCached, sourceKey, writeCached } from './cache';
 
 /** Which form a CIFAR-10 dataset was read from. */
 export type Cifar10Source = 'binary' | 'pickle' | 'jpeg-copy';
@@ -83,30 +86,108 @@ export function cifar10TreeFiles(splitDir: string): { file: string; label: numbe
   return out;
 }
 
-/** Decodes the listed 32x32 RGB images into NHWC bytes; throws naming the first bad file. */
-export function decodeCifarImages(items: readonly { file: string }[]): Uint8Array {
-  const x = new Uint8Array(items.length * 3072);
-  items.forEach((it, i) => {
-    const img = readImage(it.file);
-    if (img.width !== 32 || img.height !== 32) throw new Error(msg.dataCorrupt(it.file, `is ${img.width}x${img.height}, expected 32x32 (CIFAR-10)`));
-    x.set(img.data, i * 3072);
-  });
-  return x;
+/** Options of {@link cifar10}. */
+export interface Cifar10Options {
+  /** Data directory (default `ROBUSTLAB_DATA`), or one of the forms' folders. */
+  dir?: string;
+  /** `'train'` (50,000 images) or `'test'` (10,000, the default). */
+  split?: 'train' | 'test';
+  /** Cache the decoded image tree (default true), in `cacheDir` (default {@link cacheDir}). */
+  cache?: boolean;
+  /** Where the decoded-set cache lives (default `ROBUSTLAB_CACHE`, else the user's cache directory). */
+  cacheDir?: string;
+  /** Decoding threads for the image tree (default: the cores available). */
+  threads?: number;
+  /** Where cache warnings go (default console.warn). */
+  warn?: (line: string) => void;
 }
 
-function toUnit(bytes: Uint8Array): Float32Array {
-  const x = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) x[i] = bytes[i] / 255;
-  return x;
+// bump when decoding changes, so that caches written by an older decoder are not served
+const DECODER_VERSION = 'jpeg-js-0.4.4 v1';
+
+function readBinary(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: Int32Array } {
+  const parts = BIN_FILES[split].map((f) => readCifarBatch(path.join(dir, f)));
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const x = new Uint8Array(n * 3072);
+  const y = new Int32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    x.set(p.x, o * 3072);
+    y.set(p.y, o);
+    o += p.n;
+  }
+  return { x, y };
+}
+
+/**
+ * One batch of `cifar-10-batches-py` (a pickled dict with `data`, uint8 [n, 3072] in CHW order, and
+ * `labels`) as NHWC bytes and labels; throws naming the file when it is not one.
+ */
+export function readCifarPickle(file: string): { x: Uint8Array; y: Int32Array; n: number } {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(msg.dataCorrupt(file, `cannot read (${(e as Error).message})`));
+  }
+  const d = parsePickle(buf, file);
+  const data = d instanceof Map ? (d.get('data') as PickledArray | undefined) : undefined;
+  const labels = d instanceof Map ? (d.get('labels') as unknown) : undefined;
+  if (!data || data.kind !== 'ndarray' || !Array.isArray(labels)) throw new Error(msg.dataCorrupt(file, "expected a pickled dict with 'data' (a NumPy array) and 'labels' (a list)"));
+  const n = labels.length;
+  if (data.dtype !== 'u1' || data.shape.length !== 2 || data.shape[0] !== n || data.shape[1] !== 3072 || data.bytes.length !== n * 3072)
+    throw new Error(msg.dataCorrupt(file, `expected 'data' of dtype u1 and shape [${n}, 3072], got ${data.dtype} [${data.shape}]`));
+  const x = new Uint8Array(n * 3072);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = labels[i];
+    if (!(Number.isInteger(k) && k >= 0 && k <= 9)) throw new Error(msg.dataCorrupt(file, `label ${i} is ${String(k)}, expected 0..9`));
+    y[i] = k as number;
+    for (let ch = 0; ch < 3; ch++) for (let p = 0; p < 1024; p++) x[i * 3072 + p * 3 + ch] = data.bytes[i * 3072 + ch * 1024 + p];
+  }
+  return { x, y, n };
+}
+
+function readPickles(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: Int32Array } {
+  const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}`) : ['test_batch'];
+  const parts = files.map((f) => readCifarPickle(path.join(dir, f)));
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const x = new Uint8Array(n * 3072);
+  const y = new Int32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    x.set(p.x, o * 3072);
+    y.set(p.y, o);
+    o += p.n;
+  }
+  return { x, y };
+}
+
+function readTree(dir: string, split: 'train' | 'test', opts: Cifar10Options): { x: Uint8Array; y: Int32Array } {
+  const items = cifar10TreeFiles(dir);
+  const files = items.map((it) => it.file);
+  const useCache = opts.cache ?? true;
+  const key = useCache ? sourceKey(dir, files, DECODER_VERSION) : '';
+  const where = createHash('sha1').update(path.resolve(dir)).digest('hex').slice(0, 10);
+  const file = path.join(opts.cacheDir ?? cacheDir(), `cifar10-${split}-${where}.u8`);
+  if (useCache) {
+    const hit = readCached(file, key, opts.warn);
+    if (hit && hit.y.length === items.length && hit.shape[1] === 32 && hit.shape[2] === 32 && hit.shape[3] === 3) return { x: hit.x, y: Int32Array.from(hit.y) };
+  }
+  const x = decodeImages(files, 32, 32, opts.threads);
+  const y = Int32Array.from(items, (it) => it.label);
+  if (useCache) writeCached(file, key, { x, y: Uint8Array.from(y), shape: [y.length, 32, 32, 3] }, opts.warn);
+  return { x, y };
 }
 
 /**
  * CIFAR-10 (`split` default `'test'`) from the first form found by {@link findCifar10} under `dir` (default
- * `ROBUSTLAB_DATA`). The result's `source` says which form it came from; numbers from `'jpeg-copy'` are
- * labelled {@link CIFAR10_SOURCE_LABELS} `['jpeg-copy']` beside a paper's.
+ * `ROBUSTLAB_DATA`), pixels as bytes. The result's `source` says which form it came from; numbers from
+ * `'jpeg-copy'` are labelled {@link CIFAR10_SOURCE_LABELS} `['jpeg-copy']` beside a paper's. An image tree
+ * is decoded over worker threads once, then read from the decoded-set cache (see `cache.ts`).
  * @example const test = cifar10({ split: 'test' }); console.log(test.source, test.shape);
  */
-export function cifar10(opts: { dir?: string; split?: 'train' | 'test' } = {}): Dataset {
+export function cifar10(opts: Cifar10Options = {}): Dataset {
   const split = opts.split ?? 'test';
   if (split !== 'train' && split !== 'test') throw new Error(msg.oneOf('split', ['train', 'test'], split));
   const where = findCifar10(split, opts.dir ?? process.env.ROBUSTLAB_DATA);
@@ -115,23 +196,6 @@ export function cifar10(opts: { dir?: string; split?: 'train' | 'test' } = {}): 
     const at = base ? path.join(base, 'cifar-10-batches-bin') : '<data dir>/cifar-10-batches-bin (no directory given and ROBUSTLAB_DATA is not set)';
     throw new Error(msg.dataMissing(`CIFAR-10 (${split})`, at, BIN_FILES[split], `${SOURCES.cifar10}, or run \`npm run data -- cifar10\`; the Python pickles cifar-10-batches-py/ or an image tree cifar10/${split}/<class>/ are read too`));
   }
-  let x: Float32Array;
-  let y: Int32Array;
-  if (where.source === 'binary') {
-    const parts = BIN_FILES[split].map((f) => readCifarBatch(path.join(where.dir, f)));
-    const n = parts.reduce((a, p) => a + p.n, 0);
-    x = new Float32Array(n * 3072);
-    y = new Int32Array(n);
-    let o = 0;
-    for (const p of parts) {
-      x.set(p.x, o * 3072);
-      y.set(p.y, o);
-      o += p.n;
-    }
-  } else if (where.source === 'jpeg-copy') {
-    const items = cifar10TreeFiles(where.dir);
-    x = toUnit(decodeCifarImages(items));
-    y = Int32Array.from(items, (it) => it.label);
-  } else throw new Error(msg.dataCorrupt(where.dir, 'the Python pickle form is not read yet'));
+  const { x, y } = where.source === 'binary' ? readBinary(where.dir, split) : where.source === 'pickle' ? readPickles(where.dir, split) : readTree(where.dir, split, opts);
   return { name: `cifar10-${split}`, x, y, shape: [y.length, 32, 32, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES], source: where.source };
 }

@@ -61,10 +61,10 @@ export const CORRUPTIONS: readonly { name: string; family: CorruptionFamily }[] 
 /** The 15 benchmark corruptions (the mCE set). */
 export const BENCHMARK_CORRUPTIONS = CORRUPTIONS.slice(0, 15).map((c) => c.name);
 
-/** Images as an NHWC batch in [0, 1]; a {@link Dataset} is one. */
+/** Images as an NHWC batch: bytes (as in a {@link Dataset}, which is one) or float32 values in [0, 1]. */
 export interface ImageBatch {
-  /** Pixels, NHWC. */
-  x: Float32Array;
+  /** Pixels, NHWC: bytes, or values in [0, 1]. */
+  x: Float32Array | Uint8Array;
   /** [n, h, w, c], c = 1 or 3. */
   shape: [number, number, number, number];
 }
@@ -86,7 +86,7 @@ function streamSeed(seed: number, name: string, severity: number, i: number): nu
 /**
  * Applies corruption `name` at `severity` (1..5) to every image. Each image draws from its own stream,
  * fixed by (seed, name, severity, index), so a batch gives the same images whole or in parts.
- * @returns a copy of `images` (labels and other fields kept) with new pixels, bytes / 255.
+ * @returns a copy of `images` (labels and other fields kept) with new pixels: bytes for bytes, else bytes / 255.
  * @example const fog3 = corrupt(testSet, 'fog', 3, 0);
  */
 export function corrupt<T extends ImageBatch>(images: T, name: string, severity: number, seed = 0, opts: CorruptOptions = {}): T {
@@ -98,14 +98,15 @@ export function corrupt<T extends ImageBatch>(images: T, name: string, severity:
   if (images.x.length !== n * h * w * c) throw new Error(msg.shape('images.x (flat)', [n * h * w * c], [images.x.length]));
   const ctx: CorruptionContext = { scale: Math.min(h, w) / 32, frostDir: opts.frostDir };
   const d = h * w * c;
-  const out = new Float32Array(images.x.length);
+  const bytes = images.x instanceof Uint8Array;
+  const out = bytes ? new Uint8Array(images.x.length) : new Float32Array(images.x.length);
   const rgb = c === 1 && NEEDS_RGB.has(name);
   for (let i = 0; i < n; i++) {
     const cc = rgb ? 3 : c;
     const img: Img = { h, w, c: cc, d: new Float64Array(h * w * cc) };
     for (let p = 0; p < h * w * cc; p++) {
       const v = images.x[i * d + (rgb ? Math.floor(p / 3) : p)];
-      img.d[p] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255;
+      img.d[p] = (bytes ? v : Math.round(Math.min(1, Math.max(0, v)) * 255)) / 255;
     }
     const r = fn(img, severity, new Rng(streamSeed(seed, name, severity, i)), ctx);
     for (let p = 0; p < d; p++) {
@@ -115,7 +116,8 @@ export function corrupt<T extends ImageBatch>(images: T, name: string, severity:
         v = 0.299 * cl(r.d[3 * p]) + 0.587 * cl(r.d[3 * p + 1]) + 0.114 * cl(r.d[3 * p + 2]);
       } else v = r.d[p];
       // np.uint8(np.clip(v, 0, 1) * 255): truncation; NaN (never expected) becomes 0
-      out[i * d + p] = v > 0 ? Math.floor(Math.min(1, v) * 255) / 255 : 0;
+      const b = v > 0 ? Math.floor(Math.min(1, v) * 255) : 0;
+      out[i * d + p] = bytes ? b : b / 255;
     }
   }
   return { ...images, x: out, ...('name' in images ? { name: `${(images as unknown as Dataset).name}-${name}-${severity}` } : {}) };
@@ -149,7 +151,7 @@ export function corruptionArrays(ds: Dataset, name: string, seed = 0, opts: Corr
   const labels = new Uint8Array(5 * n);
   for (let s = 1; s <= 5; s++) {
     const x = corrupt(ds, name, s, seed, opts).x;
-    for (let i = 0; i < x.length; i++) images[(s - 1) * x.length + i] = Math.round(x[i] * 255);
+    images.set(x, (s - 1) * x.length);
     labels.set(ds.y, (s - 1) * n);
   }
   return { images, labels, shape: [5 * n, h, w, c] };
