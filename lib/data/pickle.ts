@@ -183,6 +183,25 @@ export function parsePickle(buf: Uint8Array, file = '<buffer>'): Value {
         break;
       }
       case 0x62: { const state = pop(); stack.push(build(pop(), state, bad)); break; } // BUILD
+      // protocol 0 text opcodes (older pickles)
+      case 0x49: { // INT: '00' and '01' are False and True
+        const t = line();
+        stack.push(t === '00' ? false : t === '01' ? true : Number.parseInt(t, 10));
+        break;
+      }
+      case 0x4c: stack.push(Number.parseInt(line().replace(/L$/, ''), 10)); break; // LONG
+      case 0x53: stack.push(JSON.parse(line().replace(/^'(.*)'$/, '"$1"'))); break; // STRING (simple quoted text only)
+      case 0x56: stack.push(line()); break; // UNICODE (raw-unicode-escape; ASCII keys here)
+      case 0x70: memo[Number(line())] = top(); break; // PUT
+      case 0x67: stack.push(memo[Number(line())]); break; // GET
+      case 0x64: { // DICT
+        const items = popMark();
+        const d = new Map<Value, Value>();
+        for (let i = 0; i + 1 < items.length; i += 2) d.set(items[i], items[i + 1]);
+        stack.push(d);
+        break;
+      }
+      case 0x6c: stack.push(popMark()); break; // LIST
       default:
         throw bad(`unsupported opcode 0x${op.toString(16)} at byte ${p - 1}`);
     }
