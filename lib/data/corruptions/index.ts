@@ -16,9 +16,10 @@
  * (brightness, saturate, snow, frost, spatter) run on the grey image repeated to RGB and return its luma
  * 0.299 R + 0.587 G + 0.114 B (OpenCV's RGB2GRAY).
  *
+ * JPEG follows libjpeg's defaults (4:2:0, integer DCT; `libjpeg.ts`), defocus_blur OpenCV's float32 kernel
+ * and gaussian_blur SciPy's summation order, byte for byte (test/data/corruptionFidelity.test.ts).
  * Differences from the original that cannot be avoided without its libraries: motion blur (and the blur
- * of the snow layer) uses the line kernel of bethgelab/imagecorruptions instead of ImageMagick; JPEG uses
- * jpeg-js (4:4:4, no chroma subsampling) instead of PIL/libjpeg; the affine warp of elastic_transform
+ * of the snow layer) uses the line kernel of bethgelab/imagecorruptions instead of ImageMagick; the affine warp of elastic_transform
  * interpolates exactly rather than with OpenCV's 5-bit fixed-point weights; random draws come from the
  * library's mulberry32 streams, so images differ from CIFAR-10-C's draw for draw but follow the same law.
  * @module
