@@ -10,6 +10,7 @@ import { msg } from '../messages';
 import type { Dataset } from './dataset';
 import { readNpy } from './npy';
 import { readImage } from './image';
+import { cacheDir } from './cache';
 
 /** CIFAR-10 class names, label order. */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -102,16 +103,36 @@ export function stl10(opts: { dir?: string; split?: 'train' | 'test' } = {}): Da
   return { name: `stl10-${split}`, x: r.x, y: r.y, shape: [r.n, 96, 96, 3], numClasses: 10, classNames: [...STL10_CLASSES], source: 'binary' };
 }
 
+/** The `source` of a generated -C set: `generated from <the CIFAR-10 form>` (from its `source.txt`). */
+function generatedSource(dir: string): string {
+  try {
+    return `generated from ${fs.readFileSync(path.join(dir, 'source.txt'), 'utf8').trim()}`;
+  } catch {
+    return 'generated';
+  }
+}
+
 /**
  * One corruption at one severity of CIFAR-10-C (`<dir>/CIFAR-10-C/<name>.npy`, N = 5m images of HxWx3 uint8,
- * severities 1..5 in order, and `labels.npy`).
+ * severities 1..5 in order, and `labels.npy`). Without the published set there, the set made by
+ * `npm run data -- make-c --source cifar10` is read (`opts.generatedDir`, default
+ * `<cache dir>/CIFAR-10-C-generated`); `source` says which: `published` or `generated from <form>`.
  * @example const fog3 = cifar10c({ corruption: 'fog', severity: 3 });
  */
-export function cifar10c(opts: { corruption: string; severity: number; dir?: string }): Dataset {
+export function cifar10c(opts: { corruption: string; severity: number; dir?: string; generatedDir?: string }): Dataset {
   if (!CIFAR10C_FILES.includes(opts.corruption)) throw new Error(msg.oneOf('corruption', CIFAR10C_FILES, opts.corruption));
   if (![1, 2, 3, 4, 5].includes(opts.severity)) throw new Error(msg.oneOf('severity', [1, 2, 3, 4, 5], opts.severity));
   const files = [`${opts.corruption}.npy`, 'labels.npy'];
-  const d = findDataDir(`CIFAR-10-C ${opts.corruption}`, 'CIFAR-10-C', files, SOURCES.cifar10c, opts.dir);
+  const generated = opts.generatedDir ?? path.join(cacheDir(), 'CIFAR-10-C-generated');
+  const published = (() => {
+    try {
+      return findDataDir(`CIFAR-10-C ${opts.corruption}`, 'CIFAR-10-C', files, SOURCES.cifar10c, opts.dir);
+    } catch (e) {
+      if (files.every((f) => fs.existsSync(path.join(generated, f)))) return undefined;
+      throw new Error(`${(e as Error).message}; or make it from CIFAR-10's test set with \`npm run data -- make-c --source cifar10\` (writes ${generated})`);
+    }
+  })();
+  const d = published ?? generated;
   const xf = path.join(d, files[0]);
   const yf = path.join(d, files[1]);
   const xa = readNpy(xf);
@@ -130,7 +151,7 @@ export function cifar10c(opts: { corruption: string; severity: number; dir?: str
     if (!(Number.isInteger(v) && v >= 0 && v <= 9)) throw new Error(msg.dataCorrupt(yf, `label ${start + i} is ${v}, expected 0..9`));
     y[i] = v;
   }
-  return { name: `cifar10c-${opts.corruption}-${opts.severity}`, x, y, shape: [m, h, w, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES], source: 'npy' };
+  return { name: `cifar10c-${opts.corruption}-${opts.severity}`, x, y, shape: [m, h, w, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES], source: published ? 'published' : generatedSource(generated) };
 }
 
 /**

@@ -162,10 +162,16 @@ function cropKernel(k: Float64Array, size: number): { k: Float64Array; size: num
   return { k: out, size: n };
 }
 
+// the cropped disk kernel of each (radius, alias blur): the same for every image
+const disks = new Map<string, { k: Float64Array; size: number }>();
 const defocusBlur: CorruptionFn = (x, s, _rng, ctx) => {
   const [r, a] = P.defocus_blur[s - 1];
-  const disk = diskKernel(r * ctx.scale, a * ctx.scale);
-  const { k, size } = cropKernel(disk.k, disk.size);
+  const key = `${r * ctx.scale},${a * ctx.scale}`;
+  if (!disks.has(key)) {
+    const disk = diskKernel(r * ctx.scale, a * ctx.scale);
+    disks.set(key, cropKernel(disk.k, disk.size));
+  }
+  const { k, size } = disks.get(key)!;
   return filter2d(x, k, size, size);
 };
 

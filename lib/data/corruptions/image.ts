@@ -91,20 +91,22 @@ export function correlate1d(img: Img, k: Float64Array, axis: 0 | 1, mode: Border
   const r = (kl - 1) >> 1;
   const symmetric = kl % 2 === 1 && Array.from(k).every((v, i) => v === k[kl - 1 - i]);
   const idx = tapIndex(axis === 0 ? h : w, r, mode);
+  const off = new Int32Array(kl);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const o = (y * w + x) * c;
       const base = axis === 0 ? y * kl : x * kl;
+      // source offsets of the taps: along columns a tap moves by rows (w * c), along rows by pixels (c)
+      for (let t = 0; t < kl; t++) off[t] = (axis === 0 ? idx[base + t] * w + x : y * w + idx[base + t]) * c;
       for (let ch = 0; ch < c; ch++) {
-        const at = (t: number) => d[(axis === 0 ? idx[base + t] * w + x : y * w + idx[base + t]) * c + ch];
         let s: number;
         if (symmetric) {
           // SciPy's correlate1d for a symmetric kernel: the centre tap, then the pairs from the outside in
-          s = at(r) * k[r];
-          for (let t = 0; t < r; t++) s += (at(t) + at(kl - 1 - t)) * k[t];
+          s = d[off[r] + ch] * k[r];
+          for (let t = 0; t < r; t++) s += (d[off[t] + ch] + d[off[kl - 1 - t] + ch]) * k[t];
         } else {
           s = 0;
-          for (let t = 0; t < kl; t++) s += k[t] * at(t);
+          for (let t = 0; t < kl; t++) s += k[t] * d[off[t] + ch];
         }
         out.d[o + ch] = s;
       }
