@@ -78,4 +78,9 @@ export const msg = {
   peakAt: (v: number) => `peakAt: must lie in (0, 1), got ${fmt(v)}`,
   shapeDims: (arg: string, rank: number | undefined, v: unknown) =>
     `${arg}: must be ${rank === undefined ? 'a list of' : `${rank}`} positive integer dimensions, got ${fmt(v)}`,
+  // data: CIFAR-10 forms, decoded-set cache, downloads (issue 14)
+  cacheStale: (file: string, why: string) => `robustlab: decoded-set cache ${file} is not valid (${why}); decoding again`,
+  cacheWriteFailed: (file: string, why: string) =>
+    `robustlab: could not write the decoded-set cache ${file} (${why}); the set will be decoded again next time`,
+  md5Mismatch: (file: string, got: string, want: string) => `${file}: MD5 ${got}, expected ${want} (corrupt or wrong file; it was not kept)`,
 } as const;

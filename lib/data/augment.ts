@@ -10,16 +10,16 @@ import type { Dataset } from './dataset';
 
 /**
  * Random crop with `pad` pixels of zero padding (default 4) and a horizontal flip with probability 1/2,
- * per image. Works on any NHWC batch; returns a new array of the same shape.
+ * per image. Works on any NHWC batch, bytes or floats; returns a new array of the same type and shape.
  * @example const aug = randomCropFlip(batch.x, batch.shape, { seed: step });
  */
-export function randomCropFlip(x: Float32Array, shape: readonly [number, number, number, number], opts: { pad?: number; flip?: boolean; seed?: number } = {}): Float32Array {
+export function randomCropFlip<T extends Float32Array | Uint8Array>(x: T, shape: readonly [number, number, number, number], opts: { pad?: number; flip?: boolean; seed?: number } = {}): T {
   const [n, h, w, c] = shape;
   const pad = opts.pad ?? 4;
   checkNonNegativeInt(pad, 'pad');
   if (x.length !== n * h * w * c) throw new Error(msg.shape('x (flat)', [n * h * w * c], [x.length]));
   const rng = new Rng(opts.seed ?? 0);
-  const out = new Float32Array(x.length);
+  const out = (x instanceof Uint8Array ? new Uint8Array(x.length) : new Float32Array(x.length)) as T;
   const d = h * w * c;
   for (let i = 0; i < n; i++) {
     // offset of the crop in the padded image, minus pad: the source shift

@@ -1,6 +1,7 @@
 /**
- * Datasets as plain records of typed arrays (NHWC images in [0, 1], int labels), with helpers to make tensors,
- * split by class and subsample.
+ * Datasets as plain records of typed arrays (NHWC images as bytes, int labels), with helpers to make tensors,
+ * split by class and subsample. Pixels stay uint8 in memory (50,000 CIFAR-10 images are 154 MB, not 614 MB
+ * as float32) and become float32 in [0, 1] one batch at a time, in {@link toTensors} and {@link batches}.
  * @module
  */
 import { checkIndices } from '../tensor/validate';
@@ -12,8 +13,8 @@ import { msg } from '../messages';
 export interface Dataset {
   /** Name for tables. */
   name: string;
-  /** Pixels, NHWC, in [0, 1]. */
-  x: Float32Array;
+  /** Pixels, NHWC, as bytes: value v stands for v / 255 in [0, 1]. */
+  x: Uint8Array;
   /** Labels in [0, numClasses). */
   y: Int32Array;
   /** [n, h, w, c]. */
@@ -22,6 +23,11 @@ export interface Dataset {
   numClasses: number;
   /** Class names. */
   classNames: string[];
+  /**
+   * The form the data was read from, for provenance in tables and results JSON: CIFAR-10's `binary`,
+   * `pickle` or `jpeg-copy` (see `CIFAR10_SOURCE_LABELS`); absent where the loader does not say.
+   */
+  source?: string;
 }
 
 /** The examples at `idx`, as a new dataset. */
@@ -29,9 +35,10 @@ export function subset(ds: Dataset, idx: ArrayLike<number>, name = ds.name): Dat
   checkIndices(idx, ds.shape[0], 'idx');
   const [, h, w, c] = ds.shape;
   const d = h * w * c;
-  const x = new Float32Array(idx.length * d);
+  const x = new Uint8Array(idx.length * d);
   const y = new Int32Array(idx.length);
   for (let i = 0; i < idx.length; i++) {
+    if (!(Number.isInteger(idx[i]) && idx[i] >= 0 && idx[i] < ds.shape[0])) throw new Error(msg.indexRange('idx', i, idx[i], ds.shape[0]));
     x.set(ds.x.subarray(idx[i] * d, idx[i] * d + d), i * d);
     y[i] = ds.y[idx[i]];
   }
@@ -72,13 +79,34 @@ export function balancedSubset(ds: Dataset, perClass: number, seed = 0): Dataset
   return subset(ds, picked);
 }
 
+// v / 255 in float32 for every byte: the conversion is one table look-up per pixel
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/** Bytes as float32 values in [0, 1] (v / 255, as float32 rounds it). */
+export function bytesToUnit(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = UNIT[bytes[i]];
+  return out;
+}
+
 /**
- * The dataset (or the examples at `idx`) as tensors {x: [n, h, w, c], y: [n] int32}; the caller disposes them.
+ * Values in [0, 1] as bytes, rounded to the nearest level (clipped; NaN becomes 0): how generated images
+ * enter a {@link Dataset}.
+ */
+export function unitToBytes(x: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? Math.round(Math.min(1, x[i]) * 255) : 0;
+  return out;
+}
+
+/**
+ * The dataset (or the examples at `idx`) as tensors {x: [n, h, w, c] float32 in [0, 1], y: [n] int32}; only
+ * these examples are converted from bytes. The caller disposes them.
  * @example const { x, y } = toTensors(ds); ...; x.dispose(); y.dispose();
  */
 export function toTensors(ds: Dataset, idx?: ArrayLike<number>): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const part = idx ? subset(ds, idx) : ds;
-  return { x: tf.tensor4d(part.x, part.shape), y: tf.tensor1d(part.y, 'int32') };
+  return { x: tf.tensor4d(bytesToUnit(part.x), part.shape), y: tf.tensor1d(part.y, 'int32') };
 }
 
 /**

@@ -34,7 +34,7 @@ export function corruptionGrid(images: ImageBatch, index = 0, opts: { seed?: num
   const one: ImageBatch = { x: images.x.slice(index * d, index * d + d), shape: [1, h, w, c] };
   const names = opts.corruptions ?? CORRUPTIONS.map((k) => k.name);
   const cells: GridCell[] = [{ corruption: 'clean', family: 'clean', severity: 0, row: 0, col: 0 }];
-  const parts: Float32Array[] = [one.x];
+  const parts: (Float32Array | Uint8Array)[] = [one.x];
   names.forEach((name, r) => {
     const family = CORRUPTIONS.find((k) => k.name === name)?.family ?? 'extra';
     for (let s = 1; s <= 5; s++) {
@@ -42,7 +42,7 @@ export function corruptionGrid(images: ImageBatch, index = 0, opts: { seed?: num
       cells.push({ corruption: name, family, severity: s, row: r + 1, col: s - 1 });
     }
   });
-  const x = new Float32Array(parts.length * d);
+  const x = images.x instanceof Uint8Array ? new Uint8Array(parts.length * d) : new Float32Array(parts.length * d);
   parts.forEach((p, i) => x.set(p, i * d));
   return { images: { x, shape: [parts.length, h, w, c] }, cells };
 }
@@ -59,7 +59,8 @@ export interface HistogramRow {
 
 /**
  * Pixel-intensity histograms of several image sets, `bins` equal bins over [0, 1] (default 32; 1 falls in
- * the last bin), as long-format rows for a Vega-Lite layered bar or line chart.
+ * the last bin), as long-format rows for a Vega-Lite layered bar or line chart. A `Uint8Array` is read as
+ * bytes (v / 255), any other array as values in [0, 1].
  * @example intensityHistogram([{ set: 'clean', x: test.x }, { set: 'fog-3', x: corrupt(test, 'fog', 3).x }])
  */
 export function intensityHistogram(sets: readonly { set: string; x: ArrayLike<number> }[], bins = 32): HistogramRow[] {
@@ -67,7 +68,8 @@ export function intensityHistogram(sets: readonly { set: string; x: ArrayLike<nu
   const rows: HistogramRow[] = [];
   for (const { set, x } of sets) {
     const counts = new Array<number>(bins).fill(0);
-    for (let i = 0; i < x.length; i++) counts[Math.min(bins - 1, Math.max(0, Math.floor(x[i] * bins)))]++;
+    const scale = x instanceof Uint8Array ? bins / 255 : bins;
+    for (let i = 0; i < x.length; i++) counts[Math.min(bins - 1, Math.max(0, Math.floor(x[i] * scale)))]++;
     counts.forEach((count, b) => rows.push({ bin: (b + 0.5) / bins, count, set }));
   }
   return rows;

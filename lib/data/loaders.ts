@@ -10,6 +10,7 @@ import { msg } from '../messages';
 import type { Dataset } from './dataset';
 import { readNpy } from './npy';
 import { readImage } from './image';
+import { cacheDir } from './cache';
 
 /** CIFAR-10 class names, label order. */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -49,55 +50,27 @@ function readBytes(file: string): Buffer {
   }
 }
 
-/** Decodes one CIFAR-10 binary batch (records of 1 label byte + 3072 bytes, CHW) into NHWC [0, 1]. */
-export function readCifarBatch(file: string): { x: Float32Array; y: Int32Array; n: number } {
+/** Decodes one CIFAR-10 binary batch (records of 1 label byte + 3072 bytes, CHW) into NHWC bytes. */
+export function readCifarBatch(file: string): { x: Uint8Array; y: Int32Array; n: number } {
   const buf = readBytes(file);
   const rec = 1 + 3072;
   if (buf.length === 0 || buf.length % rec !== 0)
     throw new Error(msg.dataCorrupt(file, `size ${buf.length} bytes is not a positive multiple of ${rec} (1 label byte + 3072 pixel bytes per record): truncated or not a CIFAR-10 batch`));
   const n = buf.length / rec;
-  const x = new Float32Array(n * 3072);
+  const x = new Uint8Array(n * 3072);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const o = i * rec;
     if (buf[o] > 9) throw new Error(msg.dataCorrupt(file, `record ${i} has label ${buf[o]}, expected 0..9`));
     y[i] = buf[o];
     for (let ch = 0; ch < 3; ch++)
-      for (let p = 0; p < 1024; p++) x[i * 3072 + p * 3 + ch] = buf[o + 1 + ch * 1024 + p] / 255;
+      for (let p = 0; p < 1024; p++) x[i * 3072 + p * 3 + ch] = buf[o + 1 + ch * 1024 + p];
   }
   return { x, y, n };
-}
-
-function concat(parts: { x: Float32Array; y: Int32Array; n: number }[]): { x: Float32Array; y: Int32Array; n: number } {
-  const n = parts.reduce((a, p) => a + p.n, 0);
-  const x = new Float32Array(parts.reduce((a, p) => a + p.x.length, 0));
-  const y = new Int32Array(n);
-  let ox = 0;
-  let oy = 0;
-  for (const p of parts) {
-    x.set(p.x, ox);
-    y.set(p.y, oy);
-    ox += p.x.length;
-    oy += p.n;
-  }
-  return { x, y, n };
-}
-
-/**
- * CIFAR-10 from the binary distribution: `<dir>/cifar-10-batches-bin/data_batch_{1..5}.bin` (train) or
- * `test_batch.bin` (test).
- * @example const test = cifar10({ split: 'test' });
- */
-export function cifar10(opts: { dir?: string; split?: 'train' | 'test' } = {}): Dataset {
-  const split = opts.split ?? 'test';
-  const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
-  const d = findDataDir(`CIFAR-10 (${split})`, 'cifar-10-batches-bin', files, SOURCES.cifar10, opts.dir);
-  const all = concat(files.map((f) => readCifarBatch(path.join(d, f))));
-  return { name: `cifar10-${split}`, x: all.x, y: all.y, shape: [all.n, 32, 32, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES] };
 }
 
 /** Decodes STL-10 binary images (3 x 96 x 96 per image, column-major) and labels (1..10). */
-export function readStl10(xFile: string, yFile: string): { x: Float32Array; y: Int32Array; n: number } {
+export function readStl10(xFile: string, yFile: string): { x: Uint8Array; y: Int32Array; n: number } {
   const xb = readBytes(xFile);
   const yb = readBytes(yFile);
   const d = 96 * 96 * 3;
@@ -110,11 +83,11 @@ export function readStl10(xFile: string, yFile: string): { x: Float32Array; y: I
     if (yb[i] < 1 || yb[i] > 10) throw new Error(msg.dataCorrupt(yFile, `label ${i} is ${yb[i]}, expected 1..10`));
     y[i] = yb[i] - 1;
   }
-  const x = new Float32Array(n * d);
+  const x = new Uint8Array(n * d);
   for (let i = 0; i < n; i++)
     for (let ch = 0; ch < 3; ch++)
       for (let col = 0; col < 96; col++)
-        for (let row = 0; row < 96; row++) x[i * d + (row * 96 + col) * 3 + ch] = xb[i * d + ch * 9216 + col * 96 + row] / 255;
+        for (let row = 0; row < 96; row++) x[i * d + (row * 96 + col) * 3 + ch] = xb[i * d + ch * 9216 + col * 96 + row];
   return { x, y, n };
 }
 
@@ -127,19 +100,39 @@ export function stl10(opts: { dir?: string; split?: 'train' | 'test' } = {}): Da
   const files = [`${split}_X.bin`, `${split}_y.bin`];
   const d = findDataDir(`STL-10 (${split})`, 'stl10_binary', files, SOURCES.stl10, opts.dir);
   const r = readStl10(path.join(d, files[0]), path.join(d, files[1]));
-  return { name: `stl10-${split}`, x: r.x, y: r.y, shape: [r.n, 96, 96, 3], numClasses: 10, classNames: [...STL10_CLASSES] };
+  return { name: `stl10-${split}`, x: r.x, y: r.y, shape: [r.n, 96, 96, 3], numClasses: 10, classNames: [...STL10_CLASSES], source: 'binary' };
+}
+
+/** The `source` of a generated -C set: `generated from <the CIFAR-10 form>` (from its `source.txt`). */
+function generatedSource(dir: string): string {
+  try {
+    return `generated from ${fs.readFileSync(path.join(dir, 'source.txt'), 'utf8').trim()}`;
+  } catch {
+    return 'generated';
+  }
 }
 
 /**
  * One corruption at one severity of CIFAR-10-C (`<dir>/CIFAR-10-C/<name>.npy`, N = 5m images of HxWx3 uint8,
- * severities 1..5 in order, and `labels.npy`).
+ * severities 1..5 in order, and `labels.npy`). Without the published set there, the set made by
+ * `npm run data -- make-c --source cifar10` is read (`opts.generatedDir`, default
+ * `<cache dir>/CIFAR-10-C-generated`); `source` says which: `published` or `generated from <form>`.
  * @example const fog3 = cifar10c({ corruption: 'fog', severity: 3 });
  */
-export function cifar10c(opts: { corruption: string; severity: number; dir?: string }): Dataset {
+export function cifar10c(opts: { corruption: string; severity: number; dir?: string; generatedDir?: string }): Dataset {
   if (!CIFAR10C_FILES.includes(opts.corruption)) throw new Error(msg.oneOf('corruption', CIFAR10C_FILES, opts.corruption));
   if (![1, 2, 3, 4, 5].includes(opts.severity)) throw new Error(msg.oneOf('severity', [1, 2, 3, 4, 5], opts.severity));
   const files = [`${opts.corruption}.npy`, 'labels.npy'];
-  const d = findDataDir(`CIFAR-10-C ${opts.corruption}`, 'CIFAR-10-C', files, SOURCES.cifar10c, opts.dir);
+  const generated = opts.generatedDir ?? path.join(cacheDir(), 'CIFAR-10-C-generated');
+  const published = (() => {
+    try {
+      return findDataDir(`CIFAR-10-C ${opts.corruption}`, 'CIFAR-10-C', files, SOURCES.cifar10c, opts.dir);
+    } catch (e) {
+      if (files.every((f) => fs.existsSync(path.join(generated, f)))) return undefined;
+      throw new Error(`${(e as Error).message}; or make it from CIFAR-10's test set with \`npm run data -- make-c --source cifar10\` (writes ${generated})`);
+    }
+  })();
+  const d = published ?? generated;
   const xf = path.join(d, files[0]);
   const yf = path.join(d, files[1]);
   const xa = readNpy(xf);
@@ -151,39 +144,43 @@ export function cifar10c(opts: { corruption: string; severity: number; dir?: str
   const m = total / 5;
   const dim = h * w * 3;
   const start = (opts.severity - 1) * m;
-  const x = new Float32Array(m * dim);
-  for (let i = 0; i < x.length; i++) x[i] = xa.data[start * dim + i] / 255;
+  const x = (xa.data as Uint8Array).slice(start * dim, (start + m) * dim);
   const y = new Int32Array(m);
   for (let i = 0; i < m; i++) {
     const v = ya.data[start + i];
     if (!(Number.isInteger(v) && v >= 0 && v <= 9)) throw new Error(msg.dataCorrupt(yf, `label ${start + i} is ${v}, expected 0..9`));
     y[i] = v;
   }
-  return { name: `cifar10c-${opts.corruption}-${opts.severity}`, x, y, shape: [m, h, w, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES] };
+  return { name: `cifar10c-${opts.corruption}-${opts.severity}`, x, y, shape: [m, h, w, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES], source: published ? 'published' : generatedSource(generated) };
 }
 
 /**
- * A folder of images, one subfolder per class (sorted names are the classes), PNG or JPEG, all the same size.
+ * A folder of images, one subfolder per class (sorted names are the classes; a subfolder without images is
+ * not a class), PNG or JPEG, all the same size. Files other than images are skipped.
  * @example const ds = imageFolder('photos/');
  */
 export function imageFolder(dir: string, opts: { name?: string } = {}): Dataset {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(msg.dataCorrupt(dir, 'not a directory (expected one subfolder of PNG/JPEG images per class)'));
-  const classNames = fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).isDirectory()).sort();
+  const isImage = (f: string) => /\.(png|jpe?g)$/i.test(f);
+  const classNames = fs
+    .readdirSync(dir)
+    .filter((f) => fs.statSync(path.join(dir, f)).isDirectory() && fs.readdirSync(path.join(dir, f)).some(isImage))
+    .sort();
   const items: { file: string; label: number }[] = [];
   classNames.forEach((c, k) => {
-    for (const f of fs.readdirSync(path.join(dir, c)).sort()) if (/\.(png|jpe?g)$/i.test(f)) items.push({ file: path.join(dir, c, f), label: k });
+    for (const f of fs.readdirSync(path.join(dir, c)).sort()) if (isImage(f)) items.push({ file: path.join(dir, c, f), label: k });
   });
   if (items.length === 0) throw new Error(msg.dataCorrupt(dir, 'no PNG or JPEG images in class subfolders'));
   const first = readImage(items[0].file);
   const { height: h, width: w } = first;
   const d = h * w * 3;
-  const x = new Float32Array(items.length * d);
+  const x = new Uint8Array(items.length * d);
   const y = new Int32Array(items.length);
   items.forEach((it, i) => {
     const img = i === 0 ? first : readImage(it.file);
     if (img.height !== h || img.width !== w) throw new Error(msg.dataCorrupt(it.file, `is ${img.width}x${img.height}, expected ${w}x${h} like ${items[0].file}`));
-    for (let p = 0; p < d; p++) x[i * d + p] = img.data[p] / 255;
+    x.set(img.data, i * d);
     y[i] = it.label;
   });
-  return { name: opts.name ?? path.basename(path.resolve(dir)), x, y, shape: [items.length, h, w, 3], numClasses: classNames.length, classNames };
+  return { name: opts.name ?? path.basename(path.resolve(dir)), x, y, shape: [items.length, h, w, 3], numClasses: classNames.length, classNames, source: 'image-folder' };
 }

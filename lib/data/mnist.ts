@@ -39,7 +39,7 @@ export function hasMnist(dir?: string): boolean {
 }
 
 /**
- * The MNIST test set (10,000 images 28x28x1 in [0, 1]), both files checked against their MD5 digests.
+ * The MNIST test set (10,000 images 28x28x1, bytes), both files checked against their MD5 digests.
  * @example const { train, test } = stratifiedSplit(mnistTestSet(), 0.8, 0);
  */
 export function mnistTestSet(dir?: string): Dataset {
@@ -53,9 +53,8 @@ export function mnistTestSet(dir?: string): Dataset {
   const lab = readIdx(path.join(d, 'mnist', MNIST_FILES.testLabels.file), MNIST_FILES.testLabels.md5);
   if (img.shape.length !== 3 || lab.shape[0] !== img.shape[0]) throw new Error(msg.dataCorrupt(path.join(d, 'mnist'), `images [${img.shape}] and labels [${lab.shape}] do not match`));
   const [n, h, w] = img.shape;
-  const x = new Float32Array(n * h * w);
-  for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255;
-  return { name: 'mnist', x, y: Int32Array.from(lab.data), shape: [n, h, w, 1], numClasses: 10, classNames: Array.from({ length: 10 }, (_, i) => String(i)) };
+  const x = Uint8Array.from(img.data);
+  return { name: 'mnist', source: 'idx', x, y: Int32Array.from(lab.data), shape: [n, h, w, 1], numClasses: 10, classNames: Array.from({ length: 10 }, (_, i) => String(i)) };
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { Rng } from '../engine/seed';
 import { msg } from '../messages';
-import type { Dataset } from './dataset';
+import { unitToBytes, type Dataset } from './dataset';
 
 const SHAPES = ['disc', 'square', 'triangle', 'ring', 'cross'] as const;
 const TEXTURES = ['stripes', 'checks'] as const;
@@ -97,5 +97,5 @@ export function shapes10(opts: { n: number; size?: number; seed?: number }): Dat
         }
       }
   }
-  return { name: 'shapes10', x, y, shape: [n, size, size, 3], numClasses: 10, classNames: [...SHAPES10_CLASSES] };
+  return { name: 'shapes10', source: 'generated', x: unitToBytes(x), y, shape: [n, size, size, 3], numClasses: 10, classNames: [...SHAPES10_CLASSES] };
 }

@@ -19,14 +19,17 @@ function image(h: number, w: number, c: number, set: [number, number, number[]][
   return { x, shape: [1, h, w, c] };
 }
 
-test('every corruption x severity keeps the shape, [0, 1] and byte values; same seed same output', () => {
+test('every corruption x severity keeps the shape and bytes for a byte dataset, [0, 1] byte levels for floats; same seed same output', () => {
   const ds = shapes10({ n: 2, seed: 3 });
   for (const name of names)
     for (let s = 1; s <= 5; s++) {
       const a = corrupt(ds, name, s, 7);
       assert.equal(a.shape, ds.shape, `${name} ${s}`);
       assert.equal(a.y, ds.y);
-      for (const v of a.x) if (!(v >= 0 && v <= 1 && Math.abs(v * 255 - Math.round(v * 255)) < 1e-4)) assert.unreachable(`${name} ${s}: value ${v}`);
+      assert.instance(a.x, Uint8Array);
+      const f = corrupt({ x: Float32Array.from(ds.x, (v) => v / 255), shape: ds.shape }, name, s, 7);
+      assert.ok(f.x.every((v, i) => v === Math.fround(a.x[i] / 255)), `${name} ${s}: floats and bytes agree`);
+      for (const v of f.x) if (!(v >= 0 && v <= 1 && Math.abs(v * 255 - Math.round(v * 255)) < 1e-4)) assert.unreachable(`${name} ${s}: value ${v}`);
       if (s === 3) {
         const b = corrupt(ds, name, s, 7);
         assert.ok(a.x.every((v, i) => v === b.x[i]), `${name} deterministic`);
@@ -96,7 +99,7 @@ test('gaussian_blur and defocus_blur on one bright pixel (hand-derived kernels)'
   //   w1/w0 = e^-3.125 = 0.043937, w2/w0 = e^-12.5; w0 = 1 / (1 + 2 (0.043937 + 3.7e-6)) = 0.919217
   //   centre w0^2 * 255 = 215.47 -> 215; side w0 w1 * 255 = 9.47 -> 9; diagonal w1^2 * 255 = 0.42 -> 0
   const g = corrupt(img, 'gaussian_blur', 1).x;
-  const at = (x: Float32Array, r: number, c: number) => byte(x[(r * 32 + c) * 3]);
+  const at = (x: ArrayLike<number>, r: number, c: number) => byte(x[(r * 32 + c) * 3]);
   assert.equal([at(g, 10, 10), at(g, 10, 11), at(g, 9, 10), at(g, 11, 11)], [215, 9, 9, 0]);
   // defocus_blur 1: radius 0.3 -> the disk is the centre pixel alone; cv2.GaussianBlur 3x3, sigma 0.4:
   //   weights [e, 1, e] / (1 + 2e), e = e^-3.125 -> [0.040388, 0.919224, 0.040388]: same 215 / 9 / 0
@@ -233,7 +236,7 @@ test('whole -C generation: generator order, CIFAR-10-C layout, grid and histogra
   assert.equal(arr.shape, [15, 8, 8, 3]);
   assert.equal(Array.from(arr.labels), [...ds.y, ...ds.y, ...ds.y, ...ds.y, ...ds.y]);
   const c4 = corrupt(ds, 'contrast', 4).x;
-  assert.ok(c4.every((v, i) => Math.round(v * 255) === arr.images[3 * ds.x.length + i]));
+  assert.ok(c4.every((v, i) => v === arr.images[3 * ds.x.length + i]));
   const grid = corruptionGrid(ds, 1, { corruptions: ['brightness', 'fog'] });
   assert.equal(grid.images.shape, [11, 8, 8, 3]);
   assert.equal(grid.cells[0], { corruption: 'clean', family: 'clean', severity: 0, row: 0, col: 0 });
@@ -250,6 +253,8 @@ test('whole -C generation: generator order, CIFAR-10-C layout, grid and histogra
   assert.ok(count('contrast-5', 0.125) < count('clean', 0.125));
   const hist = intensityHistogram([{ set: 'a', x: [0, 0.1, 0.6, 1] }], 2);
   assert.equal(hist, [{ bin: 0.25, count: 2, set: 'a' }, { bin: 0.75, count: 2, set: 'a' }]);
+  // bytes are read as v / 255: 127 is below one half, 128 above
+  assert.equal(intensityHistogram([{ set: 'a', x: Uint8Array.from([0, 127, 128, 255]) }], 2), hist);
 });
 
 test.run();

@@ -94,9 +94,13 @@ test('batches: covers every example once, shuffled by seed, no leaked tensors', 
   const sizes: number[] = [];
   for (const { x, y } of batches(ds, 10, { shuffle: true, seed: 5 })) {
     sizes.push(x.shape[0]);
-    // recover the example index from its first pixel value (unique per image with this seed)
+    // recover the example index from its bytes; bytes become v / 255
+    assert.ok(x.dataSync().every((v) => v >= 0 && v <= 1 && Math.abs(v * 255 - Math.round(v * 255)) < 1e-4));
     const first = x.arraySync() as number[][][][];
-    for (const img of first) seen.push(Array.from({ length: 25 }, (_, i) => i).find((i) => ds.x[i * 48] === Math.fround(img[0][0][0]))!);
+    for (const img of first) {
+      const bytes = img.flat(2).map((v) => Math.round(v * 255));
+      seen.push(Array.from({ length: 25 }, (_, i) => i).find((i) => bytes.every((v, p) => v === ds.x[i * 48 + p]))!);
+    }
     tf.dispose([x, y]);
   }
   assert.equal(sizes, [10, 10, 5]);

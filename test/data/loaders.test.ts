@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
-import { cifar10, stl10, cifar10c, imageFolder, readCifarBatch } from '../../lib/data/loaders';
+import { stl10, cifar10c, imageFolder, readCifarBatch } from '../../lib/data/loaders';
+import { cifar10 } from '../../lib/data/cifar10';
 import { parseNpy, readNpy, encodeNpy } from '../../lib/data/npy';
 import { encodePng } from '../../lib/data/image';
 import { mnist, hasMnist, downloadMnist, MNIST_FILES } from '../../lib/data/mnist';
@@ -27,9 +28,9 @@ test('CIFAR-10 binary: CHW records become NHWC, labels kept; truncated batch is 
   assert.equal(ds.shape, [2, 32, 32, 3]);
   assert.equal(Array.from(ds.y), [3, 7]);
   // pixel p=5 (row 0, col 5), channel 2 of record 1: file byte 2*1024+5 (+1) -> (2053+1) % 251 = 46
-  assert.is(ds.x[3072 + 5 * 3 + 2], Math.fround(46 / 255));
+  assert.is(ds.x[3072 + 5 * 3 + 2], 46);
   // pixel p=33 (row 1, col 1), channel 0 of record 0: byte 33
-  assert.is(ds.x[33 * 3], Math.fround(33 / 255));
+  assert.is(ds.x[33 * 3], 33);
   const full = fs.readFileSync(path.join(d, 'test_batch.bin'));
   fs.writeFileSync(path.join(d, 'bad.bin'), full.subarray(0, full.length - 10));
   assert.throws(() => readCifarBatch(path.join(d, 'bad.bin')), /bad\.bin: size 6136 bytes is not a positive multiple of 3073/);
@@ -46,8 +47,8 @@ test('STL-10 binary: column-major 96x96x3 images and labels 1..10', () => {
   const ds = stl10({ dir: path.join(tmp, 's') });
   assert.equal(ds.shape, [2, 96, 96, 3]);
   assert.equal(Array.from(ds.y), [0, 9]);
-  assert.is(ds.x[27648 + (5 * 96 + 2) * 3 + 1], Math.fround(200 / 255));
-  assert.is(ds.x.reduce((a, v) => a + v, 0), Math.fround(200 / 255));
+  assert.is(ds.x[27648 + (5 * 96 + 2) * 3 + 1], 200);
+  assert.is(ds.x.reduce((a, v) => a + v, 0), 200);
   fs.writeFileSync(path.join(d, 'test_y.bin'), Buffer.from([1]));
   assert.throws(() => stl10({ dir: path.join(tmp, 's') }), /test_y\.bin: has 1 labels, but test_X\.bin has 2 images/);
   fs.writeFileSync(path.join(d, 'test_X.bin'), xb.subarray(0, 1000));
@@ -89,8 +90,8 @@ test('CIFAR-10-C layout: severity s is rows (s-1)m..sm; a wrong layout is reject
   const s3 = cifar10c({ corruption: 'fog', severity: 3, dir: path.join(tmp, 'cc') });
   assert.equal(s3.shape, [2, 4, 4, 3]);
   assert.equal(Array.from(s3.y), [4, 5]);
-  assert.is(s3.x[0], Math.fround(40 / 255));
-  assert.is(s3.x[48], Math.fround(50 / 255));
+  assert.is(s3.x[0], 40);
+  assert.is(s3.x[48], 50);
   fs.writeFileSync(path.join(d, 'snow.npy'), encodeNpy(x.subarray(0, 9 * 48), [9, 4, 4, 3]));
   assert.throws(() => cifar10c({ corruption: 'snow', severity: 1, dir: path.join(tmp, 'cc') }), /snow\.npy: expected uint8 images of shape \[5\*m, h, w, 3\]/);
   assert.throws(() => cifar10c({ corruption: 'frost', severity: 1, dir: path.join(tmp, 'cc') }), /CIFAR-10-C frost: not found .*zenodo/);
@@ -109,8 +110,8 @@ test('image folder: PNG and JPEG per class; a truncated file is named', () => {
   assert.equal(ds.classNames, ['cat', 'dog']);
   assert.equal(ds.shape, [2, 3, 4, 3]);
   assert.equal(Array.from(ds.y), [0, 1]);
-  assert.equal(Array.from(ds.x.subarray(0, 36), (v) => Math.round(v * 255)), Array.from(px)); // PNG is lossless
-  assert.ok(Math.abs(ds.x[40] * 255 - 128) <= 2); // flat grey JPEG decodes to about 128
+  assert.equal(Array.from(ds.x.subarray(0, 36)), Array.from(px)); // PNG is lossless
+  assert.ok(Math.abs(ds.x[40] - 128) <= 2); // flat grey JPEG decodes to about 128
   const png = fs.readFileSync(path.join(d, 'cat', 'a.png'));
   fs.writeFileSync(path.join(d, 'cat', 'c.png'), png.subarray(0, png.length - 20));
   assert.throws(() => imageFolder(d), /c\.png: could not decode the PNG image/);

@@ -5,8 +5,8 @@
  * Spatial parameters are for 32x32 and scale with `s = min(h, w) / 32` (see `corrupt`).
  * @module
  */
-import * as fs from 'node:fs';
-import * as jpeg from 'jpeg-js';
+import { jpegRoundTrip } from '../libjpeg';
+import { exactExp } from './exactExp';
 import type { Rng } from '../../engine/seed';
 import {
   blank, clippedZoom, cvGaussianKernel, filter2d, gaussianFilter, hsvToRgb, motionBlur, pilBoxResize, plasmaFractal, poisson, rgbToHsv, borderIndex, type Img,
@@ -90,24 +90,65 @@ const glassBlur: CorruptionFn = (x, s, rng, ctx) => {
   return gaussianFilter(map(u, (v) => v / 255), sigma);
 };
 
-/** The CIFAR code's `disk`: an aliased disk of the radius on a 17x17 grid (larger radii: +-r), normalised, then blurred by cv2.GaussianBlur (3x3, or 5x5 above radius 8) with reflect-101 borders. */
+/**
+ * OpenCV's `getGaussianKernel(n, sigma, CV_32F)`: the bit-exact double kernel of OpenCV 4 (weights
+ * exp(-x^2 / 2 sigma^2) for the outer taps, normalised by 1 / (2 sum + 1)), cast to float32.
+ */
+export function cvGaussianKernel32(n: number, sigma: number): Float32Array {
+  const half = (n - 1) >> 1;
+  const scale = -0.125 / (sigma * sigma);
+  const t = Array.from({ length: half }, (_, i) => exactExp((2 * i + 1 - n) ** 2 * scale));
+  let sum = 0;
+  for (const v of t) sum += v;
+  const mul = 1 / (2 * sum + 1);
+  const k = new Float32Array(n);
+  k[half] = mul;
+  t.forEach((v, i) => (k[i] = k[n - 1 - i] = v * mul));
+  return k;
+}
+
+/**
+ * OpenCV's separable filter of a float32 plane with a symmetric float32 kernel (rows, then columns;
+ * reflect-101 borders): each output is centre * k0 + sum_j (left_j + right_j) * k_j, rounded to float32
+ * at every step, as OpenCV's symmetric row and column filters compute it.
+ */
+function cvSepFilter32(src: Float32Array, h: number, w: number, k: Float32Array): Float32Array {
+  const r = (k.length - 1) >> 1;
+  const f = Math.fround;
+  const pass = (inp: Float32Array, alongRows: boolean) => {
+    const out = new Float32Array(h * w);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const at = (d: number) => (alongRows ? inp[y * w + borderIndex(x + d, w, 'mirror')] : inp[borderIndex(y + d, h, 'mirror') * w + x]);
+        let s = f(at(0) * k[r]);
+        for (let j = 1; j <= r; j++) s = f(s + f(f(at(-j) + at(j)) * k[r + j]));
+        out[y * w + x] = s;
+      }
+    return out;
+  };
+  return pass(pass(src, true), false);
+}
+
+/**
+ * The CIFAR code's `disk`: a float32 aliased disk of the radius on a 17x17 grid (larger radii: +-r),
+ * divided by its sum in float32, then `cv2.GaussianBlur` in float32 (3x3, or 5x5 above radius 8,
+ * reflect-101 borders). Values are float32, held in a Float64Array.
+ */
 export function diskKernel(radius: number, aliasBlur: number): { k: Float64Array; size: number } {
   const half = radius <= 8 ? 8 : Math.ceil(radius);
   const ks = radius <= 8 ? 3 : 5;
   const size = 2 * half + 1;
-  const disk: Img = blank(size, size, 1);
-  let s = 0;
+  const disk = new Float32Array(size * size);
+  let count = 0;
   for (let i = 0; i < size; i++)
     for (let j = 0; j < size; j++) {
       const on = (i - half) ** 2 + (j - half) ** 2 <= radius * radius ? 1 : 0;
-      disk.d[i * size + j] = on;
-      s += on;
+      disk[i * size + j] = on;
+      count += on;
     }
-  for (let i = 0; i < disk.d.length; i++) disk.d[i] /= s;
-  const g = cvGaussianKernel(ks, aliasBlur);
-  const g2 = new Float64Array(ks * ks);
-  for (let i = 0; i < ks; i++) for (let j = 0; j < ks; j++) g2[i * ks + j] = g[i] * g[j];
-  return { k: filter2d(disk, g2, ks, ks).d, size };
+  const v = Math.fround(1 / count);
+  for (let i = 0; i < disk.length; i++) if (disk[i]) disk[i] = v;
+  return { k: Float64Array.from(cvSepFilter32(disk, size, size, cvGaussianKernel32(ks, aliasBlur))), size };
 }
 
 function cropKernel(k: Float64Array, size: number): { k: Float64Array; size: number } {
@@ -121,10 +162,16 @@ function cropKernel(k: Float64Array, size: number): { k: Float64Array; size: num
   return { k: out, size: n };
 }
 
+// the cropped disk kernel of each (radius, alias blur): the same for every image
+const disks = new Map<string, { k: Float64Array; size: number }>();
 const defocusBlur: CorruptionFn = (x, s, _rng, ctx) => {
   const [r, a] = P.defocus_blur[s - 1];
-  const disk = diskKernel(r * ctx.scale, a * ctx.scale);
-  const { k, size } = cropKernel(disk.k, disk.size);
+  const key = `${r * ctx.scale},${a * ctx.scale}`;
+  if (!disks.has(key)) {
+    const disk = diskKernel(r * ctx.scale, a * ctx.scale);
+    disks.set(key, cropKernel(disk.k, disk.size));
+  }
+  const { k, size } = disks.get(key)!;
   return filter2d(x, k, size, size);
 };
 
@@ -291,23 +338,6 @@ function affineFrom(p: number[][], q: number[][]): number[] {
   return [...solve(q[0][0], q[1][0], q[2][0]), ...solve(q[0][1], q[1][1], q[2][1])];
 }
 
-// jpeg-js builds its Huffman and colour tables anew on every `encode` call (about 40 ms); its encoder class
-// is not exported, so it is instantiated once from the package's own source and reused (tables for one
-// quality are recomputed only when the quality changes).
-let sharedEncoder: { encode: (img: { data: Buffer; width: number; height: number }, q: number) => Buffer } | null | undefined;
-function jpegEncode(data: Buffer, width: number, height: number, quality: number): Buffer {
-  if (sharedEncoder === undefined) {
-    try {
-      const src = fs.readFileSync(require.resolve('jpeg-js/lib/encoder.js'), 'utf8');
-      const Ctor = new Function('module', 'Buffer', `${src}\nreturn JPEGEncoder;`)({}, Buffer);
-      sharedEncoder = new Ctor(quality);
-    } catch {
-      sharedEncoder = null;
-    }
-  }
-  return sharedEncoder ? sharedEncoder.encode({ data, width, height }, quality) : jpeg.encode({ data, width, height }, quality).data;
-}
-
 const pixelate: CorruptionFn = (x, s) => {
   const c = P.pixelate[s - 1];
   const bytes = map(x, (v) => Math.round(v * 255));
@@ -315,20 +345,17 @@ const pixelate: CorruptionFn = (x, s) => {
   return map(pilBoxResize(small, x.h, x.w), (v) => v / 255);
 };
 
+// PIL's save at quality q (libjpeg defaults: 4:2:0, accurate integer DCT) and its decode, pixel for pixel
 const jpegCompression: CorruptionFn = (x, s) => {
   const n = x.h * x.w;
-  const rgba = Buffer.alloc(n * 4);
-  for (let p = 0; p < n; p++) {
-    for (let ch = 0; ch < 3; ch++) rgba[4 * p + ch] = Math.round(x.d[p * x.c + (x.c === 3 ? ch : 0)] * 255);
-    rgba[4 * p + 3] = 255;
-  }
-  const enc = jpegEncode(rgba, x.w, x.h, P.jpeg_compression[s - 1]);
-  const dec = jpeg.decode(enc, { useTArray: true, formatAsRGBA: true });
+  const rgb = new Uint8Array(n * 3);
+  for (let p = 0; p < n; p++) for (let ch = 0; ch < 3; ch++) rgb[3 * p + ch] = Math.round(x.d[p * x.c + (x.c === 3 ? ch : 0)] * 255);
+  const dec = jpegRoundTrip(rgb, x.h, x.w, P.jpeg_compression[s - 1]);
   const out = blank(x.h, x.w, x.c);
   for (let p = 0; p < n; p++) {
-    if (x.c === 3) for (let ch = 0; ch < 3; ch++) out.d[3 * p + ch] = dec.data[4 * p + ch] / 255;
+    if (x.c === 3) for (let ch = 0; ch < 3; ch++) out.d[3 * p + ch] = dec[3 * p + ch] / 255;
     // a grey image was encoded as equal channels; its luma is what a greyscale JPEG would keep
-    else out.d[p] = Math.round(luma(dec.data[4 * p], dec.data[4 * p + 1], dec.data[4 * p + 2])) / 255;
+    else out.d[p] = Math.round(luma(dec[3 * p], dec[3 * p + 1], dec[3 * p + 2])) / 255;
   }
   return out;
 };

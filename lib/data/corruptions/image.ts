@@ -4,6 +4,7 @@
  * linear zoom, HSV as in scikit-image, PIL's box resize, the Poisson sampler of NumPy), all on typed arrays.
  * @module
  */
+import { exactExp } from './exactExp';
 import type { Rng } from '../../engine/seed';
 
 /** One image, HWC, values nominally in [0, 1] (intermediate values may leave it). */
@@ -41,12 +42,36 @@ export function borderIndex(i: number, n: number, mode: Border): number {
   return j < n ? j : p - j;
 }
 
-/** SciPy's 1-D Gaussian weights: radius int(truncate * sigma + 0.5), exp(-x^2 / 2 sigma^2), normalised. */
+/**
+ * NumPy's float64 `sum` of a contiguous array up to 128 long: a plain loop below 8 elements, else eight
+ * strided partial sums combined pairwise, then the tail (`pairwise_sum` in NumPy's loops).
+ */
+export function numpySum(a: ArrayLike<number>): number {
+  const n = a.length;
+  if (n > 128) throw new Error(`numpySum: only arrays of at most 128 values are supported, got ${n}`);
+  if (n < 8) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += a[i];
+    return s;
+  }
+  const r = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
+  let i = 8;
+  for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[i + j];
+  let s = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
+  for (; i < n; i++) s += a[i];
+  return s;
+}
+
+/**
+ * SciPy's 1-D Gaussian weights (`_gaussian_kernel1d`): radius int(truncate * sigma + 0.5),
+ * exp(-0.5 / sigma^2 * x^2) (libm's correctly rounded exp), divided by their NumPy sum, in that arithmetic order.
+ */
 export function gaussianWeights(sigma: number, truncate = 4): Float64Array {
   const r = Math.floor(truncate * sigma + 0.5);
   const k = new Float64Array(2 * r + 1);
-  let s = 0;
-  for (let x = -r; x <= r; x++) s += k[x + r] = Math.exp((-0.5 * x * x) / (sigma * sigma));
+  const a = -0.5 / (sigma * sigma);
+  for (let x = -r; x <= r; x++) k[x + r] = exactExp(a * (x * x));
+  const s = numpySum(k);
   for (let i = 0; i < k.length; i++) k[i] /= s;
   return k;
 }
@@ -64,16 +89,24 @@ export function correlate1d(img: Img, k: Float64Array, axis: 0 | 1, mode: Border
   const out = blank(h, w, c);
   const kl = k.length;
   const r = (kl - 1) >> 1;
+  const symmetric = kl % 2 === 1 && Array.from(k).every((v, i) => v === k[kl - 1 - i]);
   const idx = tapIndex(axis === 0 ? h : w, r, mode);
+  const off = new Int32Array(kl);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const o = (y * w + x) * c;
       const base = axis === 0 ? y * kl : x * kl;
+      // source offsets of the taps: along columns a tap moves by rows (w * c), along rows by pixels (c)
+      for (let t = 0; t < kl; t++) off[t] = (axis === 0 ? idx[base + t] * w + x : y * w + idx[base + t]) * c;
       for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        for (let t = 0; t < kl; t++) {
-          const j = idx[base + t];
-          s += k[t] * d[(axis === 0 ? j * w + x : y * w + j) * c + ch];
+        let s: number;
+        if (symmetric) {
+          // SciPy's correlate1d for a symmetric kernel: the centre tap, then the pairs from the outside in
+          s = d[off[r] + ch] * k[r];
+          for (let t = 0; t < r; t++) s += (d[off[t] + ch] + d[off[kl - 1 - t] + ch]) * k[t];
+        } else {
+          s = 0;
+          for (let t = 0; t < kl; t++) s += k[t] * d[off[t] + ch];
         }
         out.d[o + ch] = s;
       }

@@ -16,9 +16,10 @@
  * (brightness, saturate, snow, frost, spatter) run on the grey image repeated to RGB and return its luma
  * 0.299 R + 0.587 G + 0.114 B (OpenCV's RGB2GRAY).
  *
+ * JPEG follows libjpeg's defaults (4:2:0, integer DCT; `libjpeg.ts`), defocus_blur OpenCV's float32 kernel
+ * and gaussian_blur SciPy's summation order, byte for byte (test/data/corruptionFidelity.test.ts).
  * Differences from the original that cannot be avoided without its libraries: motion blur (and the blur
- * of the snow layer) uses the line kernel of bethgelab/imagecorruptions instead of ImageMagick; JPEG uses
- * jpeg-js (4:4:4, no chroma subsampling) instead of PIL/libjpeg; the affine warp of elastic_transform
+ * of the snow layer) uses the line kernel of bethgelab/imagecorruptions instead of ImageMagick; the affine warp of elastic_transform
  * interpolates exactly rather than with OpenCV's 5-bit fixed-point weights; random draws come from the
  * library's mulberry32 streams, so images differ from CIFAR-10-C's draw for draw but follow the same law.
  * @module
@@ -70,16 +71,17 @@ function checkImageBatch(images: ImageBatch, arg = 'images'): void {
   const n = shape.reduce((a, b) => a * b, 1);
   if (!x || typeof x.length !== 'number') throw new Error(msg.shape(`${arg}.x (flat)`, [n], []));
   if (x.length !== n) throw new Error(msg.shape(`${arg}.x (flat)`, [n], [x.length]));
-  checkPixels(x, 0, 1, `${arg}.x`);
+  // Bytes are valid pixels by construction; float pixels must be finite and in [0, 1].
+  if (!(x instanceof Uint8Array)) checkPixels(x, 0, 1, `${arg}.x`);
 }
 
 /** The 15 benchmark corruptions (the mCE set). */
 export const BENCHMARK_CORRUPTIONS = CORRUPTIONS.slice(0, 15).map((c) => c.name);
 
-/** Images as an NHWC batch in [0, 1]; a {@link Dataset} is one. */
+/** Images as an NHWC batch: bytes (as in a {@link Dataset}, which is one) or float32 values in [0, 1]. */
 export interface ImageBatch {
-  /** Pixels, NHWC. */
-  x: Float32Array;
+  /** Pixels, NHWC: bytes, or values in [0, 1]. */
+  x: Float32Array | Uint8Array;
   /** [n, h, w, c], c = 1 or 3. */
   shape: [number, number, number, number];
 }
@@ -100,9 +102,9 @@ function streamSeed(seed: number, name: string, severity: number, i: number): nu
 
 /**
  * Applies corruption `name` at `severity` (1..5) to every image. Each image draws from its own stream,
- * fixed by (seed, name, severity, index), so a batch gives the same images whole or in parts. Pixels must be
- * finite and in [0, 1] (NaN is refused, not turned into 0); `name` is one of {@link CORRUPTIONS}' own names.
- * @returns a copy of `images` (labels and other fields kept) with new pixels, bytes / 255.
+ * fixed by (seed, name, severity, index), so a batch gives the same images whole or in parts. Float pixels must
+ * be finite and in [0, 1] (NaN is refused, not turned into 0); `name` is one of {@link CORRUPTIONS}' own names.
+ * @returns a copy of `images` (labels and other fields kept) with new pixels: bytes for bytes, else bytes / 255.
  * @example const fog3 = corrupt(testSet, 'fog', 3, 0);
  */
 export function corrupt<T extends ImageBatch>(images: T, name: string, severity: number, seed = 0, opts: CorruptOptions = {}): T {
@@ -113,14 +115,15 @@ export function corrupt<T extends ImageBatch>(images: T, name: string, severity:
   const [n, h, w, c] = images.shape;
   const ctx: CorruptionContext = { scale: Math.min(h, w) / 32, frostDir: opts.frostDir };
   const d = h * w * c;
-  const out = new Float32Array(images.x.length);
+  const bytes = images.x instanceof Uint8Array;
+  const out = bytes ? new Uint8Array(images.x.length) : new Float32Array(images.x.length);
   const rgb = c === 1 && NEEDS_RGB.has(name);
   for (let i = 0; i < n; i++) {
     const cc = rgb ? 3 : c;
     const img: Img = { h, w, c: cc, d: new Float64Array(h * w * cc) };
     for (let p = 0; p < h * w * cc; p++) {
       const v = images.x[i * d + (rgb ? Math.floor(p / 3) : p)];
-      img.d[p] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255;
+      img.d[p] = (bytes ? v : Math.round(Math.min(1, Math.max(0, v)) * 255)) / 255;
     }
     const r = fn(img, severity, new Rng(streamSeed(seed, name, severity, i)), ctx);
     for (let p = 0; p < d; p++) {
@@ -130,7 +133,8 @@ export function corrupt<T extends ImageBatch>(images: T, name: string, severity:
         v = 0.299 * cl(r.d[3 * p]) + 0.587 * cl(r.d[3 * p + 1]) + 0.114 * cl(r.d[3 * p + 2]);
       } else v = r.d[p];
       // np.uint8(np.clip(v, 0, 1) * 255): truncation (inputs are checked finite, so NaN cannot arise here)
-      out[i * d + p] = v > 0 ? Math.floor(Math.min(1, v) * 255) / 255 : 0;
+      const b = v > 0 ? Math.floor(Math.min(1, v) * 255) : 0;
+      out[i * d + p] = bytes ? b : b / 255;
     }
   }
   return { ...images, x: out, ...(Object.hasOwn(images, 'name') ? { name: `${(images as unknown as Dataset).name}-${name}-${severity}` } : {}) };
@@ -166,7 +170,7 @@ export function corruptionArrays(ds: Dataset, name: string, seed = 0, opts: Corr
   const labels = new Uint8Array(5 * n);
   for (let s = 1; s <= 5; s++) {
     const x = corrupt(ds, name, s, seed, opts).x;
-    for (let i = 0; i < x.length; i++) images[(s - 1) * x.length + i] = Math.round(x[i] * 255);
+    images.set(x, (s - 1) * x.length);
     labels.set(ds.y, (s - 1) * n);
   }
   return { images, labels, shape: [5 * n, h, w, c] };

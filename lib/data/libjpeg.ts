@@ -1,0 +1,276 @@
+/**
+ * The pixel path of a baseline JPEG as libjpeg (and libjpeg-turbo, which PIL links) computes it with its
+ * default settings: RGB -> YCbCr in 16-bit fixed point, 4:2:0 chroma downsampling (2x2 averages with the
+ * alternating 1, 2 bias), the accurate integer forward DCT (`jfdctint.c`), quantisation with the Annex K
+ * tables scaled by `jpeg_set_quality`, then the accurate integer inverse DCT (`jidctint.c`), "fancy"
+ * (triangle) upsampling of the chroma and fixed-point YCbCr -> RGB. The entropy coding is lossless, so it
+ * is skipped: `jpegRoundTrip` returns exactly the pixels that saving with PIL at that quality and reading
+ * back gives, which is what `jpeg_compression` of CIFAR-10-C does. Facts from the IJG code, written anew.
+ * @module
+ */
+
+const CONST_BITS = 13;
+const PASS1_BITS = 2;
+const F0_298 = 2446;
+const F0_390 = 3196;
+const F0_541 = 4433;
+const F0_765 = 6270;
+const F0_899 = 7373;
+const F1_175 = 9633;
+const F1_501 = 12299;
+const F1_847 = 15137;
+const F1_961 = 16069;
+const F2_053 = 16819;
+const F2_562 = 20995;
+const F3_072 = 25172;
+
+/** The Annex K luminance and chrominance quantisation tables, natural (row-major) order. */
+const STD_LUMA = [
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35,
+  55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+];
+const STD_CHROMA = [
+  17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99, ...new Array<number>(32).fill(99),
+];
+
+/** `jpeg_set_quality(q, force_baseline = TRUE)`: the table scaled by 5000 / q (q < 50) or 200 - 2q, in 1..255. */
+export function quantTable(quality: number, chroma: boolean): Int32Array {
+  const q = Math.min(100, Math.max(1, Math.trunc(quality)));
+  const scale = q < 50 ? Math.trunc(5000 / q) : 200 - 2 * q;
+  return Int32Array.from(chroma ? STD_CHROMA : STD_LUMA, (b) => Math.min(255, Math.max(1, Math.trunc((b * scale + 50) / 100))));
+}
+
+const descale = (x: number, n: number) => (x + (1 << (n - 1))) >> n;
+
+/** `jpeg_fdct_islow` on one 8x8 block of centred samples, in place (the output is 8x the true DCT). */
+function fdct(d: Int32Array): void {
+  for (let pass = 0; pass < 2; pass++) {
+    const step = pass === 0 ? 1 : 8;
+    const stride = pass === 0 ? 8 : 1;
+    for (let i = 0; i < 8; i++) {
+      const o = i * stride;
+      const at = (k: number) => d[o + k * step];
+      const tmp0 = at(0) + at(7);
+      const tmp7 = at(0) - at(7);
+      const tmp1 = at(1) + at(6);
+      const tmp6 = at(1) - at(6);
+      const tmp2 = at(2) + at(5);
+      const tmp5 = at(2) - at(5);
+      const tmp3 = at(3) + at(4);
+      const tmp4 = at(3) - at(4);
+      const tmp10 = tmp0 + tmp3;
+      const tmp13 = tmp0 - tmp3;
+      const tmp11 = tmp1 + tmp2;
+      const tmp12 = tmp1 - tmp2;
+      const n = pass === 0 ? CONST_BITS - PASS1_BITS : CONST_BITS + PASS1_BITS;
+      d[o] = pass === 0 ? (tmp10 + tmp11) << PASS1_BITS : descale(tmp10 + tmp11, PASS1_BITS);
+      d[o + 4 * step] = pass === 0 ? (tmp10 - tmp11) << PASS1_BITS : descale(tmp10 - tmp11, PASS1_BITS);
+      const z1 = (tmp12 + tmp13) * F0_541;
+      d[o + 2 * step] = descale(z1 + tmp13 * F0_765, n);
+      d[o + 6 * step] = descale(z1 - tmp12 * F1_847, n);
+      const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F1_175;
+      const a1 = -(tmp4 + tmp7) * F0_899;
+      const a2 = -(tmp5 + tmp6) * F2_562;
+      const a3 = -(tmp4 + tmp6) * F1_961 + z5;
+      const a4 = -(tmp5 + tmp7) * F0_390 + z5;
+      d[o + 7 * step] = descale(tmp4 * F0_298 + a1 + a3, n);
+      d[o + 5 * step] = descale(tmp5 * F2_053 + a2 + a4, n);
+      d[o + 3 * step] = descale(tmp6 * F3_072 + a2 + a3, n);
+      d[o + step] = descale(tmp7 * F1_501 + a1 + a4, n);
+    }
+  }
+}
+
+/** libjpeg's sample range limit after the IDCT: the value wraps modulo 1024 around 0, then is clamped. */
+const rangeLimit = (x: number) => {
+  const v = ((x + 512) & 1023) - 512 + 128;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+};
+
+/** `jpeg_idct_islow`: dequantised coefficients of one block to 64 samples (row-major), 0..255. */
+function idct(coef: Int32Array, out: Uint8Array): void {
+  const ws = new Int32Array(64);
+  for (let pass = 0; pass < 2; pass++) {
+    const src = pass === 0 ? coef : ws;
+    for (let i = 0; i < 8; i++) {
+      // pass 1 works down columns (elements 8 apart), pass 2 along rows
+      const o = pass === 0 ? i : 8 * i;
+      const st = pass === 0 ? 8 : 1;
+      const at = (k: number) => src[o + k * st];
+      const put = (k: number, v: number) => {
+        if (pass === 0) ws[o + k * 8] = descale(v, CONST_BITS - PASS1_BITS);
+        else out[o + k] = rangeLimit(descale(v, CONST_BITS + PASS1_BITS + 3));
+      };
+      if (pass === 0 && at(1) === 0 && at(2) === 0 && at(3) === 0 && at(4) === 0 && at(5) === 0 && at(6) === 0 && at(7) === 0) {
+        // the column shortcut of jidctint.c: same values as the full computation
+        const dc = at(0) << PASS1_BITS;
+        for (let k = 0; k < 8; k++) ws[o + k * 8] = dc;
+        continue;
+      }
+      let z2 = at(2);
+      let z3 = at(6);
+      let z1 = (z2 + z3) * F0_541;
+      let tmp2 = z1 - z3 * F1_847;
+      let tmp3 = z1 + z2 * F0_765;
+      z2 = at(0);
+      z3 = at(4);
+      let tmp0 = (z2 + z3) << CONST_BITS;
+      let tmp1 = (z2 - z3) << CONST_BITS;
+      const tmp10 = tmp0 + tmp3;
+      const tmp13 = tmp0 - tmp3;
+      const tmp11 = tmp1 + tmp2;
+      const tmp12 = tmp1 - tmp2;
+      tmp0 = at(7);
+      tmp1 = at(5);
+      tmp2 = at(3);
+      tmp3 = at(1);
+      z1 = tmp0 + tmp3;
+      z2 = tmp1 + tmp2;
+      z3 = tmp0 + tmp2;
+      let z4 = tmp1 + tmp3;
+      const z5 = (z3 + z4) * F1_175;
+      tmp0 *= F0_298;
+      tmp1 *= F2_053;
+      tmp2 *= F3_072;
+      tmp3 *= F1_501;
+      z1 *= -F0_899;
+      z2 *= -F2_562;
+      z3 = z3 * -F1_961 + z5;
+      z4 = z4 * -F0_390 + z5;
+      tmp0 += z1 + z3;
+      tmp1 += z2 + z4;
+      tmp2 += z2 + z3;
+      tmp3 += z1 + z4;
+      put(0, tmp10 + tmp3);
+      put(7, tmp10 - tmp3);
+      put(1, tmp11 + tmp2);
+      put(6, tmp11 - tmp2);
+      put(2, tmp12 + tmp1);
+      put(5, tmp12 - tmp1);
+      put(3, tmp13 + tmp0);
+      put(4, tmp13 - tmp0);
+    }
+  }
+}
+
+/** One component plane (bytes, `w` x `h`) through FDCT, quantisation by `q`, dequantisation and IDCT. */
+function codePlane(plane: Uint8Array, w: number, h: number, q: Int32Array): Uint8Array {
+  const out = new Uint8Array(w * h);
+  const blk = new Int32Array(64);
+  const px = new Uint8Array(64);
+  for (let by = 0; by < h; by += 8)
+    for (let bx = 0; bx < w; bx += 8) {
+      for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) blk[r * 8 + c] = plane[(by + r) * w + bx + c] - 128;
+      fdct(blk);
+      for (let k = 0; k < 64; k++) {
+        // jcdctmgr.c: round half away from zero by the divisor q * 8, then the decoder multiplies by q
+        const qv = q[k] * 8;
+        const t = blk[k];
+        const m = Math.trunc((Math.abs(t) + (qv >> 1)) / qv);
+        blk[k] = (t < 0 ? -m : m) * q[k];
+      }
+      idct(blk, px);
+      for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) out[(by + r) * w + bx + c] = px[r * 8 + c];
+    }
+  return out;
+}
+
+/** h2v2 fancy upsampling (jdsample.c) of a `cw` x `ch` plane (stride `stride`) to 2cw x 2ch. */
+function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): Uint8Array {
+  const ow = 2 * cw;
+  const out = new Uint8Array(ow * 2 * ch);
+  for (let r = 0; r < ch; r++)
+    for (let v = 0; v < 2; v++) {
+      // the nearer row counts 3, the next nearest (above for the upper output row, below for the lower) 1;
+      // beyond the edges the edge row is repeated
+      const nr = v === 0 ? Math.max(0, r - 1) : Math.min(ch - 1, r + 1);
+      const colsum = (c: number) => 3 * p[r * stride + c] + p[nr * stride + c];
+      const o = (2 * r + v) * ow;
+      if (cw === 1) {
+        const s = colsum(0);
+        out[o] = (s * 4 + 8) >> 4;
+        out[o + 1] = (s * 4 + 7) >> 4;
+        continue;
+      }
+      let last = colsum(0);
+      let cur = last;
+      let next = colsum(1);
+      out[o] = (cur * 4 + 8) >> 4;
+      out[o + 1] = (cur * 3 + next + 7) >> 4;
+      for (let c = 1; c < cw - 1; c++) {
+        last = cur;
+        cur = next;
+        next = colsum(c + 1);
+        out[o + 2 * c] = (cur * 3 + last + 8) >> 4;
+        out[o + 2 * c + 1] = (cur * 3 + next + 7) >> 4;
+      }
+      last = cur;
+      cur = next;
+      out[o + 2 * cw - 2] = (cur * 3 + last + 8) >> 4;
+      out[o + 2 * cw - 1] = (cur * 4 + 7) >> 4;
+    }
+  return out;
+}
+
+const FIX = (x: number) => Math.round(x * 65536);
+const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+/**
+ * An RGB image (HWC bytes, `h` x `w`) saved as a baseline 4:2:0 JPEG at `quality` by libjpeg with its
+ * defaults (as `PIL.Image.save(f, 'JPEG', quality=q)` does) and decoded again by libjpeg's defaults.
+ * @example const out = jpegRoundTrip(rgb, 32, 32, 80);
+ */
+export function jpegRoundTrip(rgb: Uint8Array, h: number, w: number, quality: number): Uint8Array {
+  // the compressor pads the image to whole 16x16 MCUs by repeating the last column and row
+  const pw = Math.ceil(w / 16) * 16;
+  const ph = Math.ceil(h / 16) * 16;
+  const Y = new Uint8Array(pw * ph);
+  const Cb = new Uint8Array(pw * ph);
+  const Cr = new Uint8Array(pw * ph);
+  for (let y = 0; y < ph; y++)
+    for (let x = 0; x < pw; x++) {
+      const s = (Math.min(y, h - 1) * w + Math.min(x, w - 1)) * 3;
+      const r = rgb[s];
+      const g = rgb[s + 1];
+      const b = rgb[s + 2];
+      const o = y * pw + x;
+      // jccolor.c: 16-bit fixed point, chroma offset 128 (+ ONE_HALF - 1 on the positive 0.5 term)
+      Y[o] = (FIX(0.299) * r + FIX(0.587) * g + FIX(0.114) * b + 32768) >> 16;
+      Cb[o] = (-FIX(0.16874) * r - FIX(0.33126) * g + FIX(0.5) * b + (128 << 16) + 32767) >> 16;
+      Cr[o] = (FIX(0.5) * r - FIX(0.41869) * g - FIX(0.08131) * b + (128 << 16) + 32767) >> 16;
+    }
+  // jcsample.c h2v2_downsample: 2x2 sums with a bias alternating 1, 2 along each row
+  const cw = pw / 2;
+  const chh = ph / 2;
+  const down = (p: Uint8Array) => {
+    const o = new Uint8Array(cw * chh);
+    for (let y = 0; y < chh; y++)
+      for (let x = 0; x < cw; x++) {
+        const i = 2 * y * pw + 2 * x;
+        o[y * cw + x] = (p[i] + p[i + 1] + p[i + pw] + p[i + pw + 1] + (x % 2 === 0 ? 1 : 2)) >> 2;
+      }
+    return o;
+  };
+  const lq = quantTable(quality, false);
+  const cq = quantTable(quality, true);
+  const yd = codePlane(Y, pw, ph, lq);
+  // chroma planes are coded whole-block (padded to 8 already), upsampled over the real downsampled size
+  const dw = Math.ceil(w / 2);
+  const dh = Math.ceil(h / 2);
+  const cbu = fancyUpsample(codePlane(down(Cb), cw, chh, cq), cw, dw, dh);
+  const cru = fancyUpsample(codePlane(down(Cr), cw, chh, cq), cw, dw, dh);
+  const out = new Uint8Array(h * w * 3);
+  const uw = 2 * dw;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const yy = yd[y * pw + x];
+      const cb = cbu[y * uw + x] - 128;
+      const cr = cru[y * uw + x] - 128;
+      // jdcolor.c ycc_rgb_convert tables
+      const o = (y * w + x) * 3;
+      out[o] = clamp255(yy + ((FIX(1.402) * cr + 32768) >> 16));
+      out[o + 1] = clamp255(yy + ((-FIX(0.34414) * cb + 32768 - FIX(0.71414) * cr) >> 16));
+      out[o + 2] = clamp255(yy + ((FIX(1.772) * cb + 32768) >> 16));
+    }
+  return out;
+}
