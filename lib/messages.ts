@@ -53,4 +53,7 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // BLAS and Node versions (issues 22, 23)
+  referenceBlas: (file: string) =>
+    `robustlab: aten's matrix products run on the reference BLAS (${file}), about 40 times slower than an optimised one; install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; Fedora: dnf install openblas-openmp; pip torch bundles its own) and restart`,
 } as const;
