@@ -53,4 +53,6 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // 1NN robustness (issue 17)
+  nnCap: (cap: number, eps: number) => `radiusCap: must be at least eps (${fmt(eps)}), got ${fmt(cap)}`,
 } as const;
