@@ -88,6 +88,8 @@ export {
   decodeImage, readImage, encodePng, cifar10, stl10, cifar10c, imageFolder, corrupt, corruptedSets, corruptionArrays, CORRUPTIONS,
   corruptionGrid, intensityHistogram, cleanVsCorruptedHistogram,
 } from './data/index';
+export { findCifar10, CIFAR10_SOURCE_LABELS, CIFAR10_CLASSES } from './data/index';
+export type { Cifar10Source } from './data/index';
 export type { Dataset, IdxArray, PointSet, NpyArray, RgbImage, CorruptionFamily, ImageBatch, CorruptOptions, GridCell, HistogramRow } from './data/index';
 
 // notebook display and plots
@@ -116,3 +118,11 @@ export { freeAT } from './training/freeAT';
 export type { FreeATOptions, FreeATMethod } from './training/freeAT';
 export { gradientNormRatio } from './metrics/gradientNormRatio';
 export type { GradientNormRatioRecord } from './metrics/gradientNormRatio';
+
+// 1NN vs adversarial training (issue 17)
+export { nearestNeighbours, classNearest, squaredDistanceChunks, nearestNeighbourClassifier, NN_CHUNK_BYTES } from './models/nearestNeighbour';
+export type { Neighbours, ClassNeighbours, NeighbourOptions } from './models/nearestNeighbour';
+export { nnRobustness, classDistance } from './metrics/nnRobustness';
+export type { NnSet, NnStage, NnRobustnessOptions, NnPointRecord, NnRobustnessRecord } from './metrics/nnRobustness';
+export { l2PolytopeDistance, linfPolytopeDistance } from './metrics/nnPolytope';
+export type { PolytopeDistance, PolytopeSolution } from './metrics/nnPolytope';
