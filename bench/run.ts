@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --json] [--models smallCnn,resnet18] [--backends aten,wasm,cpu] [--ops forward,pgd20,...]
- * [--reps N] [--batch N] [--train-batch model=N,...] [--threads N]`: our engine and PyTorch CPU
+ * [--reps N] [--batch N] [--train-batch model=N,...] [--threads N] [--no-ceiling]`: our engine and PyTorch CPU
  * (bench/torch_bench.py, same models, batch and threads) in one run, per operation, with the ratio ours / torch:
  * - forward; trainStep (SGD with momentum, cross-entropy);
  * - pgd10 and its per-step time pgdStep (l-inf, eps 8/255, step 2/255, random start);
@@ -18,7 +18,8 @@
  * plus norms and a min).
  * Every row prints its GFLOP/s (convolutions and products counted, bench/flops.ts) and its share of the
  * machine's ceiling: the product's GFLOP/s in a child process without OPENBLAS_CORETYPE (bench/ceiling.ts),
- * measured in the same run. The header names the BLAS of both sides.
+ * measured in the same run (`--no-ceiling` skips it: on a reference BLAS it takes minutes). The header names
+ * the BLAS of both sides.
  * Default backends: 'aten' where it registers, and 'wasm'; 'cpu' only on request (it runs at batch 8).
  */
 import { spawnSync } from 'node:child_process';
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
     const info = engineInfo();
     const threads = info.backend === 'wasm' ? wasmThreads() : info.threads;
     if (!ceilings.has(threads)) {
-      const c = ceiling(threads);
+      const c = args.includes('--no-ceiling') ? 'ceiling not measured (--no-ceiling)' : ceiling(threads);
       ceilings.set(threads, c);
       log(`bench: ${typeof c === 'string' ? c : c.line}`);
       // The roofline as a row of its own: aten's product, OpenBLAS on the kernels it picks itself.
