@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --json] [--models smallCnn,resnet18] [--backends aten,wasm,cpu] [--ops forward,pgd20,...]
- * [--reps N] [--batch N] [--train-batch model=N,...] [--threads N]`: our engine and PyTorch CPU
+ * [--reps N] [--batch N] [--train-batch model=N,...] [--threads N] [--no-ceiling]`: our engine and PyTorch CPU
  * (bench/torch_bench.py, same models, batch and threads) in one run, per operation, with the ratio ours / torch:
  * - forward; trainStep (SGD with momentum, cross-entropy);
  * - pgd10 and its per-step time pgdStep (l-inf, eps 8/255, step 2/255, random start);
@@ -10,8 +10,16 @@
  *   labels that are each model's own predictions so that every example is attacked (APGD skips misclassified ones);
  * - cwL2: C&W l2 with 3 binary-search steps of 10 Adam steps (lr 0.01, c0 1e-3); per step both sides run one
  *   forward-backward for Adam and one forward on the new iterate to track the best, as lib/attacks/minNorm.ts.
- * `--ops` picks operations (default: all). Medians of `reps` timed runs after one warm-up (the attacks warm up
- * with a one-step run). With --json the last line is one JSON array of rows.
+ * `--ops` picks operations of the image models (default: all). Medians of `reps` timed runs after one warm-up
+ * (the attacks warm up with a one-step run). With --json the last line is one JSON array of rows.
+ * Dense rows, picked in `--models` like the image models: `matmul` (tf.matMul of [2000, 3072] by [3072,
+ * 10000]), `mlp` (a training step of a 3072-1024-1024-10 MLP at the bench's batch) and `knn` (the nearest of
+ * 10,000 CIFAR-sized references for each of 2,000 queries, lib/models/nearestNeighbour.ts: the same product
+ * plus norms and a min).
+ * Every row prints its GFLOP/s (convolutions and products counted, bench/flops.ts) and its share of the
+ * machine's ceiling: the product's GFLOP/s in a child process without OPENBLAS_CORETYPE (bench/ceiling.ts),
+ * measured in the same run (`--no-ceiling` skips it: on a reference BLAS it takes minutes). The header names
+ * the BLAS of both sides.
  * Default backends: 'aten' where it registers, and 'wasm'; 'cpu' only on request (it runs at batch 8).
  */
 import { spawnSync } from 'node:child_process';
@@ -29,6 +37,9 @@ import { apgdCe } from '../lib/attacks/apgd';
 import { cwL2 } from '../lib/attacks/minNorm';
 import { uniform } from '../lib/engine/seed';
 import type { Classifier } from '../lib/models/classifier';
+import { mlp } from '../lib/models/mlp';
+import { nearestNeighbours } from '../lib/models/nearestNeighbour';
+import { MLP_WIDTHS, PRODUCT, opFlops } from './flops';
 
 /** One line of the result: one op of one model on one backend. */
 interface Row {
@@ -40,10 +51,18 @@ interface Row {
   oursMs: number;
   torchMs: number | null;
   ratio: number | null;
+  /** Our GFLOP/s (null where the op's work is not counted). */
+  gflops: number | null;
+  /** Our GFLOP/s over the ceiling's. */
+  ceiling: number | null;
+  /** PyTorch's GFLOP/s over the ceiling's. */
+  torchCeiling: number | null;
 }
 
 type Op = 'forward' | 'trainStep' | 'pgd10' | 'pgd20' | 'apgdCe' | 'cwL2';
 const ALL_OPS: Op[] = ['forward', 'trainStep', 'pgd10', 'pgd20', 'apgdCe', 'cwL2'];
+/** The dense rows and the one op each times. */
+const DENSE: Record<string, string> = { matmul: 'product', mlp: 'trainStep', knn: 'search' };
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** The attacks' settings, shared with the torch side through its JSON argument. */
 const PARAMS = { eps: 8 / 255, step: 2 / 255, apgdSteps: 20, cwSteps: 10, cwBinarySteps: 3, cwLr: 0.01, cwConst: 1e-3 };
@@ -54,7 +73,7 @@ const flag = (name: string, dflt: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
 };
 const asJson = args.includes('--json');
-const models = flag('models', 'smallCnn,resnet18').split(',');
+const models = flag('models', 'smallCnn,resnet18,matmul,mlp,knn').split(',');
 const reps = Number(flag('reps', '3'));
 const batch = Number(flag('batch', '128'));
 // wasm addresses 4 GiB: a ResNet-18 training step at batch 128 keeps more activations than that (3.4 GiB
@@ -79,13 +98,34 @@ async function medianMs(warmUp: () => Promise<void>, f: () => Promise<void>, n: 
 function build(name: string): Classifier {
   if (name === 'smallCnn') return smallCnn({ seed: 0 });
   if (name === 'resnet18') return resnet18({ seed: 0 });
-  throw new Error(`bench: unknown model '${name}' (smallCnn, resnet18)`);
+  if (name === 'mlp') return mlp({ inputShape: [MLP_WIDTHS[0]], hidden: MLP_WIDTHS.slice(1, -1), numClasses: MLP_WIDTHS[MLP_WIDTHS.length - 1], seed: 0 });
+  throw new Error(`bench: unknown model '${name}' (smallCnn, resnet18, ${Object.keys(DENSE).join(', ')})`);
+}
+
+/** Times the product or the k-NN search on our engine. */
+async function oursDense(name: 'matmul' | 'knn', n: number): Promise<number> {
+  const { m, k, n: cols } = PRODUCT;
+  const a = uniform([m, k], 0, 1, 1);
+  const b = uniform(name === 'matmul' ? [k, cols] : [cols, k], 0, 1, 2);
+  const product = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  const search = async () => {
+    await nearestNeighbours(b, a, { k: 1 });
+  };
+  const f = name === 'matmul' ? product : search;
+  const ms = await medianMs(f, f, n);
+  tf.dispose([a, b]);
+  return ms;
 }
 
 /** Times the chosen ops of our engine; batch sizes per op as given. */
-async function ours(name: string, b: Record<Op, number>, n: number): Promise<Partial<Record<Op, number>>> {
+async function ours(name: string, b: Record<Op, number>, n: number, ops: Op[]): Promise<Partial<Record<Op, number>>> {
   const model = build(name);
-  const data = (m: number) => ({ x: uniform([m, 32, 32, 3], 0, 1, 1), y: tf.tensor1d(Array.from({ length: m }, (_, i) => i % 10), 'int32') });
+  const shape = name === 'mlp' ? [MLP_WIDTHS[0]] : [32, 32, 3];
+  const data = (m: number) => ({ x: uniform([m, ...shape], 0, 1, 1), y: tf.tensor1d(Array.from({ length: m }, (_, i) => i % 10), 'int32') });
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
   const vars = model.trainableVariables();
   const { eps, step } = PARAMS;
@@ -94,7 +134,7 @@ async function ours(name: string, b: Record<Op, number>, n: number): Promise<Par
     t.dispose();
   };
   const out: Partial<Record<Op, number>> = {};
-  for (const op of OPS) {
+  for (const op of ops) {
     const d = data(b[op]);
     // APGD attacks only the examples the model classifies correctly: label each example with the model's own prediction.
     if (op === 'apgdCe') {
@@ -130,22 +170,57 @@ async function ours(name: string, b: Record<Op, number>, n: number): Promise<Par
 
 const TORCH_MISSING = 'PyTorch CPU not found: install it with `apt-get install python3-torch` (Debian); the bench installs nothing itself';
 
+/** What the torch side reports besides its times. */
+interface TorchRun {
+  ms: Partial<Record<string, number>>;
+  blas?: { name: string; file: string; threads: number; config?: string; core?: string };
+}
+
 /** Times the same ops in PyTorch; a string says why there are no numbers. */
-function torch(name: string, b: Record<Op, number>, threads: number, n: number): Partial<Record<Op, number>> | string {
+function torch(name: string, b: Record<Op, number>, threads: number, n: number, ops: string[]): TorchRun | string {
   const script = path.join(__dirname, 'torch_bench.py');
-  const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops: OPS, params: PARAMS })], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops, params: PARAMS })], { encoding: 'utf8' });
   if (r.error) return TORCH_MISSING;
   if (r.status !== 0) {
     const err = r.stderr ?? '';
     if (/No module named 'torch'/.test(err)) return TORCH_MISSING;
     return `PyTorch side failed: ${err.trim().split('\n').slice(-1)[0]}`;
   }
-  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: Partial<Record<Op, number>> }).ms;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchRun;
+}
+
+/** The ceiling of this run: the product's GFLOP/s with OpenBLAS on its own kernels (bench/ceiling.ts). */
+function ceiling(threads: number): { gflops: number; ms: number; line: string } | string {
+  const env = { ...process.env };
+  const forced = env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_CORETYPE;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'ceiling.ts'), String(threads), String(Math.max(3, reps))], { encoding: 'utf8', env });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  let c: { gflops?: number; ms?: number; blas?: string; core?: string; threads?: number; error?: string };
+  try {
+    c = JSON.parse(last);
+  } catch {
+    return `ceiling child failed: ${(r.stderr ?? '').trim().split('\n').pop()}`;
+  }
+  if (c.error || !c.gflops) return `ceiling unavailable: ${c.error ?? 'no figure'}`;
+  const line =
+    `ceiling: ${c.gflops.toFixed(0)} GFLOP/s, the [${PRODUCT.m}, ${PRODUCT.k}] x [${PRODUCT.k}, ${PRODUCT.n}] product on aten ` +
+    `(${c.blas}${c.core ? `, ${c.core} kernels` : ''}, ${c.threads} thread(s), OPENBLAS_CORETYPE unset; the rows run with ${forced ? `OPENBLAS_CORETYPE=${forced}` : 'it unset too'})`;
+  return { gflops: c.gflops, ms: c.ms ?? NaN, line };
+}
+
+/** One line naming a BLAS as either side reports it. */
+function blasLine(b: { name: string; file: string; threads: number; config?: string; core?: string }): string {
+  const version = b.config?.match(/^OpenBLAS\s+(\S+)/)?.[1];
+  return `${b.name}${version ? ` ${version}` : ''}${b.core ? ` (${b.core} kernels)` : ''}, ${b.threads} thread(s): ${b.file}`;
 }
 
 function table(rows: Row[]): string {
-  const head = ['backend', 'model', 'op', 'batch', 'threads', 'ours ms', 'torch ms', 'ours/torch'];
-  const cells = rows.map((r) => [r.backend, r.model, r.op, r.batch, r.threads, r.oursMs, r.torchMs ?? '-', r.ratio ?? '-'].map(String));
+  const head = ['backend', 'model', 'op', 'batch', 'threads', 'ours ms', 'torch ms', 'ours/torch', 'GFLOP/s', 'of ceiling', 'torch of ceiling'];
+  const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(0)}%`);
+  const cells = rows.map((r) =>
+    [r.backend, r.model, r.op, r.batch, r.threads, r.oursMs, r.torchMs ?? '-', r.ratio ?? '-', r.gflops ?? '-', pct(r.ceiling), pct(r.torchCeiling)].map(String),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)) + 2);
   const line = (c: string[]) => c.map((v, i) => (i < 3 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('');
   return [line(head), ...cells.map(line)].join('\n');
@@ -158,6 +233,8 @@ async function main(): Promise<void> {
   // The wasm loader reads ROBUSTLAB_THREADS when it picks the (threaded) build.
   if (threadsFlag !== undefined) process.env.ROBUSTLAB_THREADS = String(threadsFlag);
   const rows: Row[] = [];
+  const ceilings = new Map<number, { gflops: number; ms: number; line: string } | string>();
+  const torchBlas = new Set<string>();
   for (const backend of candidates) {
     try {
       await initEngine({ backend, verbose: false, threads: threadsFlag });
@@ -167,25 +244,53 @@ async function main(): Promise<void> {
     }
     const info = engineInfo();
     const threads = info.backend === 'wasm' ? wasmThreads() : info.threads;
+    if (!ceilings.has(threads)) {
+      const c = args.includes('--no-ceiling') ? 'ceiling not measured (--no-ceiling)' : ceiling(threads);
+      ceilings.set(threads, c);
+      log(`bench: ${typeof c === 'string' ? c : c.line}`);
+      // The roofline as a row of its own: aten's product, OpenBLAS on the kernels it picks itself.
+      if (typeof c !== 'string')
+        rows.push({ backend: 'aten', model: 'ceiling', op: 'product', batch: PRODUCT.m, threads, oursMs: +c.ms.toFixed(1), torchMs: null, ratio: null, gflops: +c.gflops.toFixed(1), ceiling: 1, torchCeiling: null });
+    }
+    const roof = ceilings.get(threads)!;
+    const top = typeof roof === 'string' ? null : roof.gflops;
+    const blasNote = info.notes.find((l) => l.startsWith('aten: BLAS'));
+    log(`bench: ${info.backend} on Node ${process.versions.node}${info.backend === 'aten' && blasNote ? `, ${blasNote.replace('aten: ', '')}` : info.backend === 'wasm' ? ' (its own SIMD kernels, no BLAS)' : ''}`);
     // The cpu backend takes seconds per image-batch step: a small batch, one model, one rep.
     const small = info.backend === 'cpu';
     for (const m of small ? ['smallCnn'] : models) {
       const base = small ? 8 : batch;
       const b: Record<Op, number> = { forward: base, trainStep: small ? base : trainBatch[m] ?? base, pgd10: base, pgd20: base, apgdCe: base, cwL2: base };
       const n = small ? 1 : reps;
-      if (!asJson) log(`bench: ${info.backend} ${m} (batch ${JSON.stringify(b)}, ${threads} thread(s), ${n} rep(s)) ...`);
-      const o = await ours(m, b, n);
-      const t = torch(m, b, threads, n);
+      const ops: string[] = DENSE[m] ? [DENSE[m]] : OPS;
+      if (!asJson) log(`bench: ${info.backend} ${m} (${DENSE[m] ? DENSE[m] : `batch ${JSON.stringify(b)}`}, ${threads} thread(s), ${n} rep(s)) ...`);
+      const o: Partial<Record<string, number>> = m === 'matmul' || m === 'knn' ? { [DENSE[m]]: await oursDense(m, n) } : await ours(m, b, n, ops as Op[]);
+      const t = torch(m, b, threads, n, ops);
       if (typeof t === 'string') log(`bench: ${t}`);
-      const add = (op: string, bt: number, ourMs: number, torchMs: number | null) =>
-        rows.push({ backend: info.backend, model: m, op, batch: bt, threads, oursMs: +ourMs.toFixed(1), torchMs: torchMs === null ? null : +torchMs.toFixed(1), ratio: torchMs ? +(ourMs / torchMs).toFixed(2) : null });
-      const theirs = (op: Op) => (typeof t === 'string' ? null : t[op] ?? null);
-      for (const op of OPS) add(op, b[op], o[op]!, theirs(op));
+      else if (t.blas) torchBlas.add(blasLine(t.blas));
+      const add = (op: string, bt: number, ourMs: number, torchMs: number | null) => {
+        const work = opFlops(m, op, bt, PARAMS);
+        const rate = (ms: number | null) => (work === undefined || ms === null ? null : work / ms / 1e6);
+        const share = (ms: number | null) => (top === null || rate(ms) === null ? null : +(rate(ms)! / top).toFixed(3));
+        rows.push({
+          backend: info.backend, model: m, op, batch: m === 'matmul' || m === 'knn' ? PRODUCT.m : bt, threads,
+          oursMs: +ourMs.toFixed(1), torchMs: torchMs === null ? null : +torchMs.toFixed(1), ratio: torchMs ? +(ourMs / torchMs).toFixed(2) : null,
+          gflops: rate(ourMs) === null ? null : +rate(ourMs)!.toFixed(1), ceiling: share(ourMs), torchCeiling: share(torchMs),
+        });
+      };
+      const theirs = (op: string) => (typeof t === 'string' ? null : t.ms[op] ?? null);
+      for (const op of ops) add(op, b[op as Op] ?? base, o[op]!, theirs(op));
       if (o.pgd10 !== undefined) add('pgdStep', b.pgd10, o.pgd10 / 10, theirs('pgd10') === null ? null : theirs('pgd10')! / 10);
     }
   }
+  for (const line of torchBlas) log(`bench: torch's BLAS: ${line}`);
   log(table(rows));
-  if (!asJson) log(`pgdStep = pgd10 / 10; apgdCe: ${PARAMS.apgdSteps} iterations; cwL2: ${PARAMS.cwBinarySteps} x ${PARAMS.cwSteps} steps. Other processes on this machine compete for its cores: compare ratios, not times.`);
+  if (!asJson)
+    log(
+      `pgdStep = pgd10 / 10; apgdCe: ${PARAMS.apgdSteps} iterations; cwL2: ${PARAMS.cwBinarySteps} x ${PARAMS.cwSteps} steps. ` +
+        `GFLOP/s counts convolutions and products (forward F, training step 3F, input gradient 2F: bench/flops.ts); "of ceiling" divides it by the ceiling line's. ` +
+        `Other processes on this machine compete for its cores: compare ratios, not times.`,
+    );
   if (asJson) log(JSON.stringify(rows));
 }
 

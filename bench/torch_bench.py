@@ -1,14 +1,20 @@
 """PyTorch CPU side of `npm run bench`: the same models, batch and threads as the TF.js side.
 
-Reads one JSON object from argv[1]: {"model": "smallCnn"|"resnet18", "batches": {op: int}, "threads": int,
+Reads one JSON object from argv[1]: {"model": "smallCnn"|"resnet18"|"mlp"|"matmul"|"knn", "batches": {op: int},
+"threads": int,
 "reps": int, "ops": [...], "params": {eps, step, apgdSteps, cwSteps, cwBinarySteps, cwLr, cwConst}} and prints
 one JSON object of median milliseconds per op (one warm-up run first; the attacks warm up with a one-step run,
 as the TF.js side does). The attacks are written in plain PyTorch, step for step as the library's:
 PGD as torchattacks' PGD, APGD-CE as AutoAttack's (momentum 0.75, rho 0.75, step 2 eps halved at the
 checkpoints), C&W l2 as lib/attacks/minNorm.ts (Adam in tanh space, one extra forward per step to track the
-best iterate, binary search over c).
+best iterate, binary search over c). The dense rows: "matmul" (op "product", [2000, 3072] x [3072, 10000]),
+"mlp" (3072-1024-1024-10, op "trainStep") and "knn" (op "search": the nearest of 10,000 references for each of
+2,000 queries by ||q||^2 + ||r||^2 - 2 q.r, as lib/models/nearestNeighbour.ts). The output names the BLAS
+behind torch's sgemm_ and sets its threads to the bench's, as the aten side does.
 """
+import ctypes
 import json
+import os
 import sys
 import time
 
@@ -65,6 +71,54 @@ class ResNet18(nn.Module):
         return self.fc(h.mean((2, 3)))
 
 
+PRODUCT = (2000, 3072, 10000)
+
+
+class Mlp(nn.Module):
+    def __init__(self, widths=(3072, 1024, 1024, 10)):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+
+    def forward(self, x):
+        x = x.flatten(1)
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = F.relu(x)
+        return x
+
+
+class DlInfo(ctypes.Structure):
+    _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p), ("sname", ctypes.c_char_p), ("saddr", ctypes.c_void_p)]
+
+
+def blas(threads):
+    """The library behind libtorch_cpu's sgemm_ (looked up through its handle, which searches it and then its
+    dependencies in the order the linker bound them) and its threads, set to `threads` when it has a pool."""
+    try:
+        maps = open("/proc/self/maps").read().split("\n")
+        cpu = next(line.split()[-1] for line in maps if line.endswith("libtorch_cpu.so") or "libtorch_cpu.so." in line)
+        gemm = ctypes.cast(ctypes.CDLL(cpu).sgemm_, ctypes.c_void_p)
+        info = DlInfo()
+        ctypes.CDLL(None).dladdr(gemm, ctypes.byref(info))
+        file = os.path.realpath(info.fname.decode())
+        lib = ctypes.CDLL(file)
+    except (StopIteration, AttributeError, OSError) as e:
+        return {"name": "unknown", "file": "", "threads": 0, "why": str(e)}
+    for name, setter, getter in (("OpenBLAS", "openblas_set_num_threads", "openblas_get_num_threads"),
+                                 ("MKL", "mkl_set_num_threads", "mkl_get_max_threads")):
+        if hasattr(lib, getter):
+            getattr(lib, setter)(threads)
+            out = {"name": name, "file": file, "threads": getattr(lib, getter)()}
+            if hasattr(lib, "openblas_get_config"):
+                lib.openblas_get_config.restype = ctypes.c_char_p
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                out["config"] = lib.openblas_get_config().decode()
+                out["core"] = lib.openblas_get_corename().decode()
+            return out
+    return {"name": "reference" if "/blas/" in file else "unknown", "file": file, "threads": 1}
+
+
 def median_ms(warm_up, f, reps):
     warm_up()
     ts = []
@@ -90,8 +144,26 @@ def main():
     cfg = json.loads(sys.argv[1])
     prm = cfg.get("params", {})
     torch.set_num_threads(cfg["threads"])
+    blas_info = blas(cfg["threads"])
     torch.manual_seed(0)
-    model = SmallCnn() if cfg["model"] == "smallCnn" else ResNet18()
+    if cfg["model"] in ("matmul", "knn"):
+        m, k, n = PRODUCT
+        a, b = torch.rand(m, k), torch.rand(k, n)
+        if cfg["model"] == "matmul":
+            f = lambda: torch.mm(a, b)
+        else:
+            ref, q = b.t().contiguous(), a
+
+            def f():
+                # Norms of the references once per search, as the library's chunked search does.
+                d2 = (q * q).sum(1, keepdim=True) + (ref * ref).sum(1)[None, :] - 2 * q @ ref.t()
+                return d2.clamp_min(0).min(1)
+
+        op = "product" if cfg["model"] == "matmul" else "search"
+        ms = median_ms(f, f, cfg["reps"])
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info, "ms": {op: ms}}))
+        return
+    model = {"smallCnn": SmallCnn, "resnet18": ResNet18, "mlp": Mlp}[cfg["model"]]()
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=2e-4)
     eps, alpha = prm.get("eps", 8 / 255), prm.get("step", 2 / 255)
@@ -228,7 +300,7 @@ def main():
             out[op] = median_ms(lambda: apgd_ce(x, y, 1), lambda: apgd_ce(x, y, prm["apgdSteps"]), cfg["reps"])
         elif op == "cwL2":
             out[op] = median_ms(lambda: cw_l2(x, y, 1, 1), lambda: cw_l2(x, y, prm["cwSteps"], prm["cwBinarySteps"]), cfg["reps"])
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "ms": out}))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info, "ms": out}))
 
 
 if __name__ == "__main__":

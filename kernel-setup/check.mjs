@@ -15,9 +15,9 @@ const root = path.resolve(here, '..');
  * Runs the smoke notebook; returns {ok, problems, outputs, executed}, or {skipped: true} when no Jupyter is
  * present and `install` is false (tests skip then; `.ci/run` installs Jupyter first).
  */
-export function check({ build = true, install = false } = {}) {
+export function check({ build = true, install = false, node = process.execPath } = {}) {
   if (build) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'ignore' });
-  const k = setup({ quiet: true, install });
+  const k = setup({ quiet: true, install, node });
   if (!k) return { ok: false, problems: ['no Jupyter with nbclient found (see kernel-setup message above)'], skipped: true };
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-kcheck-')), 'smoke.ipynb');
   const r = spawnSync(k.python, [path.join(here, 'execute.py'), path.join(here, 'smoke.ipynb'), out, '--kernel', KERNEL_NAME, '--cwd', here, '--timeout', '300'], { encoding: 'utf8' });
@@ -38,7 +38,11 @@ export function check({ build = true, install = false } = {}) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const r = check({ install: true });
-  console.log(r.ok ? 'kernel:check ok: Vega-Lite object, SVG, table, PNG, no errors' : `kernel:check FAILED:\n- ${r.problems.join('\n- ')}`);
+  // --node PATH: the kernel runs on that Node (kernel-setup/setup.mjs --node).
+  const i = process.argv.indexOf('--node');
+  const node = i >= 0 ? process.argv[i + 1] : process.execPath;
+  const r = check({ install: true, node });
+  const on = `Node ${spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout?.trim()}`;
+  console.log(r.ok ? `kernel:check ok (${on}): Vega-Lite object, SVG, table, PNG, no errors` : `kernel:check FAILED (${on}):\n- ${r.problems.join('\n- ')}`);
   process.exit(r.ok ? 0 : 1);
 }

@@ -2,6 +2,9 @@
 // Registers the tslab kernel spec `robustlab-tslab` pointing at this project's own tslab, for the Jupyter of
 // the Python that has jupyter_client + nbclient (Debian's /usr/bin/python3 first). Idempotent; never touches
 // another kernel spec. `tslab install` needs IPython, so the kernel.json is written here.
+// Usage: node kernel-setup/setup.mjs [--node PATH]   (the Node that runs the kernel; default: the one running
+// this script). The spec records that Node's version, so a user with several knows which one notebooks get.
+// JUPYTER_DATA_DIR, as Jupyter reads it, moves the spec (the tests use a scratch one per Node version).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -51,8 +54,25 @@ export function ensureJupyter({ install = true, quiet = false } = {}) {
   return found;
 }
 
-/** Registers the kernel spec (after {@link ensureJupyter}); returns the Python and the kernel.json path, or undefined. */
-export function setup({ quiet = false, install = true } = {}) {
+/** `node --version` of a Node binary (without the v), or undefined when it does not run. */
+function nodeVersion(node) {
+  const r = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Registers the kernel spec (after {@link ensureJupyter}); returns the Python, the kernel.json path and the
+ * kernel's Node, or undefined.
+ * @param {{quiet?: boolean, install?: boolean, node?: string}} [opts] node: the Node binary that runs the
+ *   kernel (default: process.execPath)
+ */
+export function setup({ quiet = false, install = true, node = process.execPath } = {}) {
+  const nodeBin = path.resolve(node);
+  const version = nodeVersion(nodeBin);
+  if (!version) {
+    console.error(`kernel-setup: --node ${node}: not a Node binary that runs (expected a path such as /usr/bin/node)`);
+    return undefined;
+  }
   const found = ensureJupyter({ install, quiet });
   if (!found) {
     console.error('kernel-setup: no Python with nbclient, nbconvert and jupyter_client found. Install them: `apt-get install ' + DEBIAN.join(' ') + '` (Debian, as root) or `pip install --user jupyter nbclient`; or set ROBUSTLAB_PYTHON to a Python that has them.');
@@ -65,10 +85,10 @@ export function setup({ quiet = false, install = true } = {}) {
   }
   const dir = path.join(found.dataDir, 'kernels', KERNEL_NAME);
   const spec = {
-    argv: [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'],
+    argv: [nodeBin, tslab, 'kernel', '--config-path', '{connection_file}'],
     display_name: 'TypeScript (robustlab)',
     language: 'typescript',
-    metadata: { robustlab: { root } },
+    metadata: { robustlab: { root, node: version } },
   };
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'kernel.json');
@@ -77,10 +97,15 @@ export function setup({ quiet = false, install = true } = {}) {
     fs.writeFileSync(`${file}.tmp`, body);
     fs.renameSync(`${file}.tmp`, file);
   }
-  if (!quiet) console.log(`kernel-setup: kernel '${KERNEL_NAME}' -> ${file} (python: ${found.python})`);
-  return { ...found, kernelFile: file };
+  if (!quiet) console.log(`kernel-setup: kernel '${KERNEL_NAME}' -> ${file} (Node ${version} at ${nodeBin}; python: ${found.python})`);
+  return { ...found, kernelFile: file, node: nodeBin, nodeVersion: version };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exit(setup() ? 0 : 1);
+  const i = process.argv.indexOf('--node');
+  if (i >= 0 && !process.argv[i + 1]) {
+    console.error('kernel-setup: --node needs the path of a Node binary');
+    process.exit(1);
+  }
+  process.exit(setup(i >= 0 ? { node: process.argv[i + 1] } : {}) ? 0 : 1);
 }

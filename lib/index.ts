@@ -118,3 +118,11 @@ export { freeAT } from './training/freeAT';
 export type { FreeATOptions, FreeATMethod } from './training/freeAT';
 export { gradientNormRatio } from './metrics/gradientNormRatio';
 export type { GradientNormRatioRecord } from './metrics/gradientNormRatio';
+
+// 1NN vs adversarial training (issue 17)
+export { nearestNeighbours, classNearest, squaredDistanceChunks, nearestNeighbourClassifier, NN_CHUNK_BYTES } from './models/nearestNeighbour';
+export type { Neighbours, ClassNeighbours, NeighbourOptions } from './models/nearestNeighbour';
+export { nnRobustness, classDistance } from './metrics/nnRobustness';
+export type { NnSet, NnStage, NnRobustnessOptions, NnPointRecord, NnRobustnessRecord } from './metrics/nnRobustness';
+export { l2PolytopeDistance, linfPolytopeDistance } from './metrics/nnPolytope';
+export type { PolytopeDistance, PolytopeSolution } from './metrics/nnPolytope';

@@ -83,4 +83,28 @@ export const msg = {
   cacheWriteFailed: (file: string, why: string) =>
     `robustlab: could not write the decoded-set cache ${file} (${why}); the set will be decoded again next time`,
   md5Mismatch: (file: string, got: string, want: string) => `${file}: MD5 ${got}, expected ${want} (corrupt or wrong file; it was not kept)`,
+  // notebook kit: claims, profiles, reported numbers, experiments (issue 15)
+  pairedLength: (what: string, na: number, nb: number) =>
+    `${what}: per-example vectors must have the same length (the same test images), got ${na} and ${nb}`,
+  tooFewSeeds: (what: string, need: number, got: number) => `${what}: needs at least ${need} values per group, got ${got}`,
+  unknownProfile: (name: string, known: readonly string[]) =>
+    `ROBUSTLAB_PROFILE: must be one of ${known.join(', ')}, got ${fmt(name)}`,
+  profileKeys: (profile: string, missing: readonly string[], extra: readonly string[]) =>
+    `profile ${profile}: must have the same settings as the others; missing ${missing.join(', ') || 'none'}, extra ${extra.join(', ') || 'none'}`,
+  profileValue: (profile: string, key: string, v: unknown) =>
+    `profile ${profile}: setting ${key} must be a finite number, a string, a boolean or an array of them, got ${fmt(v)}`,
+  reportedSchema: (file: string, where: string, expected: string, v: unknown) =>
+    `${file}: ${where} must be ${expected}, got ${typeof v === 'object' ? JSON.stringify(v)?.slice(0, 60) : fmt(v)}`,
+  reportedMissing: (name: string, looked: readonly string[]) =>
+    `reported(${fmt(name)}): no file notebooks/reported/${name}.json (looked in ${looked.length} places: ${looked.join(', ')})`,
+  unknownMeasure: (what: string, measure: string, known: readonly string[]) =>
+    `${what}: no measure ${fmt(measure)}; measured: ${known.join(', ')}`,
+  unknownRow: (table: string, key: string, known: readonly string[]) =>
+    `${table}: no row ${fmt(key)}; rows: ${known.join(', ')}`,
+  noDataset: (tried: readonly string[]) => `data: none of ${tried.join(', ')} could be loaded`,
+  // 1NN robustness (issue 17)
+  nnCap: (cap: number, eps: number) => `radiusCap: must be at least eps (${fmt(eps)}), got ${fmt(cap)}`,
+  // BLAS and Node versions (issues 22, 23)
+  referenceBlas: (file: string) =>
+    `robustlab: aten's matrix products run on the reference BLAS (${file}), about 40 times slower than an optimised one; install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; Fedora: dnf install openblas-openmp; pip torch bundles its own) and restart`,
 } as const;

@@ -2,7 +2,7 @@
 // that runs a named kernel on stored tensors. TF.js's NHWC data stays NHWC in memory; convolutions and pooling
 // see it through a channels-last NCHW view, which ATen's oneDNN path consumes without a layout copy.
 //
-// JS calls: init, write, read, free, count, bytes, op. `op(name, inIds, ints, floats)` returns a flat array
+// JS calls: init, write, read, free, count, bytes, heap, blas, op. `op(name, inIds, ints, floats)` returns a flat array
 // [nOut, (id, dtypeCode, rank, ...dims) per output]. Dtype codes: 0 float32, 1 int32, 2 bool.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -11,6 +11,7 @@
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <dlfcn.h>
 #endif
 
 #include <algorithm>
@@ -774,6 +775,57 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   });
 }
 
+// blas(threads) -> {file, name, threads, config?, core?}: the library that defines the `sgemm_` ATen calls
+// (libtorch binds it at load time, so the first definition in the addon's lookup scope is the one in use) and
+// its thread count. threads > 0 first sets the pool size of an OpenBLAS, MKL or BLIS; other builds have none.
+// The BLAS's own functions are looked up through that library's handle, which searches it and its
+// dependencies: Debian's OpenBLAS libblas.so.3 is a wrapper that links libopenblas.so.0, while with
+// LD_LIBRARY_PATH naming netlib's libblas.so.3 an OpenBLAS is still mapped (Debian's liblapack.so.3 links it)
+// but no sgemm_ reaches it, so a scan of /proc/self/maps would name the wrong one.
+Napi::Value Blas(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int want = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    using SetThreads = void (*)(int);
+    using GetInt = int (*)();
+    using GetStr = char* (*)();
+    Napi::Env env = info.Env();
+    Napi::Object r = Napi::Object::New(env);
+    void* gemm = dlsym(RTLD_DEFAULT, "sgemm_");
+    if (!gemm) gemm = dlsym(RTLD_DEFAULT, "cblas_sgemm");
+    Dl_info where{};
+    std::string file = gemm && dladdr(gemm, &where) && where.dli_fname ? where.dli_fname : "";
+    if (char* real = file.empty() ? nullptr : realpath(file.c_str(), nullptr)) {
+      file = real;
+      std::free(real);
+    }
+    void* lib = file.empty() ? nullptr : dlopen(file.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    auto sym = [&](const char* n) { return lib ? dlsym(lib, n) : nullptr; };
+    int threads = 1;
+    std::string name = "unknown";
+    auto pool = [&](const char* nm, const char* set, const char* get) {
+      if (!sym(get)) return false;
+      if (want > 0 && sym(set)) reinterpret_cast<SetThreads>(sym(set))(want);
+      threads = reinterpret_cast<GetInt>(sym(get))();
+      name = nm;
+      return true;
+    };
+    if (pool("OpenBLAS", "openblas_set_num_threads", "openblas_get_num_threads")) {
+      if (auto cfg = reinterpret_cast<GetStr>(sym("openblas_get_config"))) r.Set("config", std::string(cfg()));
+      if (auto core = reinterpret_cast<GetStr>(sym("openblas_get_corename"))) r.Set("core", std::string(core()));
+    } else if (pool("MKL", "mkl_set_num_threads", "mkl_get_max_threads") ||
+               pool("BLIS", "bli_thread_set_num_threads", "bli_thread_get_num_threads")) {
+    } else if (file.find("/blas/") != std::string::npos || file.find("/libblas.so") != std::string::npos) {
+      // Netlib's libblas.so.3 (Debian's libblas3, /usr/lib/<arch>/blas/): Fortran loops, no threads.
+      name = "reference";
+    }
+    if (lib) dlclose(lib);
+    r.Set("file", file);
+    r.Set("name", name);
+    r.Set("threads", threads);
+    return r;
+  });
+}
+
 // write(typedArray, shape, dtypeCode) -> id; the data is copied into a fresh ATen tensor.
 Napi::Value Write(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -873,6 +925,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("bytes", Napi::Function::New(env, Bytes));
   exports.Set("heap", Napi::Function::New(env, Heap));
   exports.Set("op", Napi::Function::New(env, Op));
+  exports.Set("blas", Napi::Function::New(env, Blas));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;
   for (auto& kv : kernels()) names.Set(i++, kv.first);

@@ -29,7 +29,7 @@ export interface EngineInfo {
   threads: number;
   /** Device of the backend (`cpu`, `cuda`). */
   device: string;
-  /** Package versions: tfjs-core and the backend's own. */
+  /** Versions: Node, tfjs-core and the backend's own (aten: libtorch and its BLAS). */
   versions: Record<string, string>;
   /** Lines about skipped backends, kernels that fall back, and other things worth knowing. */
   notes: string[];
@@ -145,7 +145,7 @@ async function tryBackend(name: BackendName, requested: { threads: number; expli
     backend: tf.getBackend(),
     threads,
     device: r.device,
-    versions: { '@tensorflow/tfjs-core': tf.version_core, ...r.versions },
+    versions: { node: process.versions.node, '@tensorflow/tfjs-core': tf.version_core, ...r.versions },
     notes,
   };
 }
@@ -204,7 +204,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
 /** The engine in use. Call {@link initEngine} first; before that it reports TF.js's current backend. */
 export function engineInfo(): EngineInfo {
   if (current && current.backend === tf.getBackend()) return { ...current, notes: [...notes] };
-  return { backend: tf.getBackend(), threads: 1, device: 'cpu', versions: { '@tensorflow/tfjs-core': tf.version_core }, notes: [...notes] };
+  return { backend: tf.getBackend(), threads: 1, device: 'cpu', versions: { node: process.versions.node, '@tensorflow/tfjs-core': tf.version_core }, notes: [...notes] };
 }
 
 /** Adds a line to {@link engineInfo}'s notes (used by backends for kernel fallbacks). */

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BlasInfo } from './blas';
 
 /** The functions native/aten.cc exports. Tensor ids are small integers owned by the addon's store. */
 export interface AtenAddon {
@@ -21,6 +22,8 @@ export interface AtenAddon {
   bytes(): number;
   /** Bytes in use on the C heap (glibc malloc), or -1 where unknown: for leak checks. */
   heap(): number;
+  /** The BLAS serving libtorch's sgemm_ (see ./blas.ts); `threads` > 0 first sets its pool size. */
+  blas(threads: number): BlasInfo;
   /** Runs a native kernel; returns `[nOut, (id, dtype, rank, ...dims) per output]`. */
   op(name: string, inputs: number[], ints: number[], floats: number[]): number[];
   /** Names of the native kernels. */

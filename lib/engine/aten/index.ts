@@ -8,10 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addEngineNote } from '../backend';
 import { loadAddon } from './addon';
 import { AtenBackend } from './backend';
+import { blasInfo, blasNote, blasVersion, blasWarning } from './blas';
 import { NATIVE_KERNELS, registerAtenKernels, setFallbackNote } from './kernels';
 
 export { AtenBackend } from './backend';
 export { NATIVE_KERNELS } from './kernels';
+export { blasInfo, blasVersion, isReferenceBlas, type BlasInfo } from './blas';
 
 /** Options of {@link registerAtenBackend}. */
 export interface AtenOptions {
@@ -22,6 +24,7 @@ export interface AtenOptions {
 }
 
 let registeredWith: { threads: number; device: string } | undefined;
+let warned = false;
 
 /**
  * Loads the native addon and registers the `aten` backend and its kernels; throws with the reason (and how to
@@ -36,6 +39,13 @@ export async function registerAtenBackend(
   const addon = loadAddon();
   const device = opts.device ?? process.env.ROBUSTLAB_DEVICE ?? 'cpu';
   const init = addon.init(opts.threads, device);
+  // The BLAS pool gets the same size as libtorch's: see blasInfo for why that does not oversubscribe.
+  const blas = blasInfo(addon, init.threads);
+  const warning = blasWarning(blas);
+  if (warning && !warned) {
+    warned = true;
+    console.warn(warning);
+  }
   setFallbackNote(addEngineNote);
   const fallbacks = registerAtenKernels();
   if (!registeredWith) {
@@ -45,6 +55,8 @@ export async function registerAtenBackend(
   const notes = [
     `aten: libtorch ${init.version} on ${init.device} with ${init.threads} threads; ${NATIVE_KERNELS.length} native kernels` +
       (fallbacks.length ? `, ${fallbacks.length} others run on the cpu backend when used` : ''),
+    blasNote(blas),
+    ...(warning ? [warning] : []),
   ];
-  return { versions: { libtorch: init.version }, device: init.device, threads: init.threads, notes };
+  return { versions: { libtorch: init.version, blas: blasVersion(blas) }, device: init.device, threads: init.threads, notes };
 }
