@@ -29,3 +29,7 @@ export type { McNemarRecord, BootstrapRecord, WelchRecord } from './stats';
 export { startNotebook } from './start';
 export type { Started } from './start';
 export * from '../plots/index';
+export { heHead, frameworkMethod, table2Attacks, attackOf, FRAMEWORKS } from './he';
+export type { HeadKind, HeSetting, TrainAttack, Framework, AttackSizes } from './he';
+export { writeReport, formatCell } from './report';
+export type { NotebookStatus } from './report';
