@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSvg } from './display';
-import { countVerdicts, verdictSummary, type ClaimVerdict, type VerdictCounts } from './claims';
+import { claimRows, countVerdicts, verdictSummary, type ClaimVerdict, type VerdictCounts } from './claims';
 import { parseReported, type ReportedPaper } from './reported';
 import { provenanceLine, type Provenance } from './provenance';
 
@@ -68,10 +68,6 @@ function readJson(file: string): unknown {
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
 }
 
-/** The claims table: claim, verdict, test, p, why. */
-function claimRows(claims: ClaimVerdict[]): Row[] {
-  return claims.map((c) => ({ claim: c.claim, verdict: c.verdict, test: c.test, p: c.p === null ? '–' : c.p < 1e-6 ? '< 1e-6' : +c.p.toPrecision(3), why: c.reason + (c.note ? ` (${c.note})` : '') }));
-}
 
 /**
  * Writes `out/report.md` and `out/report.html` for the executed notebooks.
