@@ -53,4 +53,7 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // attack frame, options and evaluation (issues 16 and 24)
+  cwSteps: (steps: number, reference: number) =>
+    `C&W l2 ran ${steps} Adam steps per constant where the reference code runs ${reference}: its norms are larger than the paper's`,
 } as const;
