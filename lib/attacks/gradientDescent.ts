@@ -19,8 +19,11 @@ import { bestOfRuns, defineAttack, type DefinedAttack, type LoopInput, type Loop
 export interface NormHooks {
   /** A random point of the ball of radius eps (a perturbation), shape `shape`. */
   randomStart(shape: number[], eps: number, seed: number): tf.Tensor;
-  /** The steepest-ascent direction of unit norm for a gradient. */
-  normalize(grad: tf.Tensor): tf.Tensor;
+  /**
+   * The steepest-ascent direction of unit norm for a gradient; `at` (the iterate and the bounds) lets the
+   * sparse l1 step skip coordinates the box would clip.
+   */
+  normalize(grad: tf.Tensor, at?: { x: tf.Tensor; bounds: Bounds }): tf.Tensor;
   /** Projection of a perturbation onto the ball. */
   project(delta: tf.Tensor, eps: number): tf.Tensor;
 }
@@ -30,17 +33,27 @@ const size = (shape: number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
 /** Fraction of coordinates an l1 step moves (foolbox's SparseL1 quantile 0.99: the top 1%). */
 const L1_SPARSITY = 0.01;
 
-/** The sparse l1 step: sign of the top 1% of |g| per example, normalised to unit l1 norm. */
-function sparseL1Step(g: tf.Tensor): tf.Tensor {
+/**
+ * The sparse l1 step (foolbox's SparseL1DescentAttack): coordinates already at a bound whose gradient points
+ * out of the box are zeroed first (their mass would be clipped away), then the sign of the top 1% of |g| per
+ * example, normalised to unit l1 norm.
+ */
+function sparseL1Step(grad: tf.Tensor, at?: { x: tf.Tensor; bounds: Bounds }): tf.Tensor {
   return tf.tidy(() => {
-    const n = g.shape[0];
-    const d = size(g.shape);
+    const n = grad.shape[0];
+    const d = size(grad.shape);
     const k = Math.max(1, Math.round(L1_SPARSITY * d));
+    let g = grad;
+    if (at) {
+      const [lo, hi] = at.bounds;
+      const outward = tf.logicalOr(tf.logicalAnd(at.x.lessEqual(lo), grad.less(0)), tf.logicalAnd(at.x.greaterEqual(hi), grad.greater(0)));
+      g = tf.where(outward, tf.zerosLike(grad), grad);
+    }
     const flat = g.reshape([n, d]);
     const kth = tf.topk(flat.abs(), k).values.slice([0, k - 1], [n, 1]);
     const mask = flat.abs().greaterEqual(kth).toFloat();
     const step = flat.sign().mul(mask);
-    return step.div(step.abs().sum(1, true).maximum(1)).reshape(g.shape);
+    return step.div(step.abs().sum(1, true).maximum(1)).reshape(grad.shape);
   });
 }
 
@@ -139,7 +152,7 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
         m = momentum ? momentum.mul(o.decay).add(gn) : gn;
         g = m;
       }
-      let step = hooks.normalize(g).mul(o.stepSize);
+      let step = hooks.normalize(g, { x: xAdv, bounds: o.bounds }).mul(o.stepSize);
       if (o.earlyStop) {
         const active = tf.logicalNot(lossAndSuccess(model, xAdv, y, o).success).toFloat();
         step = step.mul(perExample(active as tf.Tensor1D, step.shape));
