@@ -108,11 +108,12 @@ export { hypersphereHead, l2Normalize, normalizeColumns } from './models/heads/h
 export type { HypersphereHeadOptions } from './models/heads/hypersphere';
 export { heLogits, heCrossEntropy, heLoss, mheLoss, heAttackLoss, heTrainingLoss, heAT, HE_DEFAULTS, MHE_DEFAULTS } from './losses/he';
 export type { HeLossOptions } from './losses/he';
-export { alp, trainingAttack } from './training/alp';
+export { alp } from './training/alp';
+export { trainingAttack, keepingState } from './training/trainingAttack';
 export type { AlpOptions } from './training/alp';
 export { trades } from './training/trades';
 export type { TradesOptions } from './training/trades';
-export { fastAT, fastATSchedule } from './training/fastAT';
+export { fastAT, fastATSchedule, fastATOptimizer, FAST_AT_MAX_LR } from './training/fastAT';
 export type { FastATOptions } from './training/fastAT';
 export { freeAT } from './training/freeAT';
 export type { FreeATOptions, FreeATMethod } from './training/freeAT';

@@ -107,4 +107,13 @@ export const msg = {
   // BLAS and Node versions (issues 22, 23)
   referenceBlas: (file: string) =>
     `robustlab: aten's matrix products run on the reference BLAS (${file}), about 40 times slower than an optimised one; install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; Fedora: dnf install openblas-openmp; pip torch bundles its own) and restart`,
+  // attack frame, options and evaluation (issues 16 and 24)
+  cwSteps: (steps: number, reference: number) =>
+    `C&W l2 ran ${steps} Adam steps per constant where the reference code runs ${reference}: its norms are larger than the paper's`,
+  probabilityOutputs: () =>
+    'the model outputs look like probabilities (rows in [0, 1] summing to 1), not logits: attacks on their cross-entropy see flat losses; pass the logits (AutoAttack check)',
+  fastEnsemble: () =>
+    "evaluate(): the 'fast' ensemble (APGD-CE and APGD-T only) is NOT a robustness evaluation: no FAB, no black-box attack, so gradient masking can go unnoticed; use the standard ensemble for reported numbers",
+  leftThreatModel: (attack: string, norm: string, eps: number, seen: number) =>
+    `${attack}: returned a point at ${norm} distance ${seen} from its input, outside the threat model (eps ${eps}); its successes there are not counted`,
 } as const;

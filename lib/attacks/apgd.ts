@@ -13,10 +13,11 @@ import { dlrLoss, dlrTargetedLoss } from '../losses/margin';
 import { NORM_HOOKS } from './gradientDescent';
 import { perExample, projectThreat } from '../tensor/norms';
 import { Rng } from '../engine/seed';
-import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositiveInt } from '../tensor/validate';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
-import { lossAndGrad, mergeRows, predictSync, rows } from './util';
+import { lossAndGrad, mergeRows } from './util';
+import { is, type OptionFamily } from './options';
+import { defineAttack, targetCount, untilFooled, type DefinedAttack, type Run } from './frame';
 
 /** Options of {@link apgd}. */
 export interface ApgdOptions {
@@ -36,8 +37,8 @@ export interface ApgdOptions {
   momentum: number;
   /** Seed of the random starts (default 0). */
   seed: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
 /** APGD defaults as in AutoAttack's standard version: 100 iterations, rho 0.75, alpha 0.75, l-inf 8/255. */
@@ -50,7 +51,6 @@ export const APGD_DEFAULTS: ApgdOptions = {
   rho: 0.75,
   momentum: 0.75,
   seed: 0,
-  bounds: [0, 1],
 };
 
 /**
@@ -71,25 +71,19 @@ export function apgdCheckpoints(steps: number): number[] {
   return w;
 }
 
-function resolve(opts: Partial<ApgdOptions>): ApgdOptions {
-  const o = { ...APGD_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as ApgdOptions;
-  checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
-  checkNonNegative(o.eps, 'eps');
-  checkPositiveInt(o.steps, 'steps');
-  checkPositiveInt(o.restarts, 'restarts');
-  checkNonNegative(o.rho, 'rho');
-  checkNonNegative(o.momentum, 'momentum');
-  assert(o.momentum <= 1, () => msg.atMost('momentum', 1, o.momentum));
-  return o;
-}
+/** APGD's option family: {@link APGD_DEFAULTS} and a check per option. */
+export const APGD: OptionFamily<ApgdOptions> = {
+  defaults: APGD_DEFAULTS,
+  checks: { norm: is.oneOf(['linf', 'l2'] as const), eps: is.nonNegative, steps: is.positiveInt, restarts: is.positiveInt, rho: is.nonNegative, momentum: is.inRange(1) },
+};
 
 const lossFn = (l: ApgdOptions['loss']): ExampleLoss => (l === 'ce' ? ce : l === 'dlr' ? dlrLoss : l);
 
 /** One APGD run from a random start. Returns per example the first misclassified point found, else the highest-loss point. */
-function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, loss: ExampleLoss, o: ApgdOptions, seed: number): { adv: tf.Tensor; success: Uint8Array } {
+function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, loss: ExampleLoss, o: ApgdOptions, bounds: Bounds, seed: number): Run {
   const n = x.shape[0];
   const hooks = NORM_HOOKS[o.norm];
-  const [lo, hi] = o.bounds;
+  const [lo, hi] = bounds;
   const labels = y.dataSync();
   const project = (v: tf.Tensor) => projectThreat(v, x, o.norm, o.eps, lo, hi);
   let xAdv = tf.tidy(() => project(x.add(hooks.randomStart(x.shape, o.eps, seed))));
@@ -172,63 +166,36 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, loss: ExampleL
   }
   const adv = mergeRows(xBest, xBestAdv, Array.from(success, (s, j) => (s ? j : -1)));
   tf.dispose([xAdv, xPrev, xBest, gradBest, xBestAdv, cur.loss, cur.grad, cur.pred]);
-  return { adv, success };
+  return { adversarial: adv, success };
 }
 
-/** Runs `run(xSub, ySub, r)` for each restart on the still-robust examples and merges successes. */
-function withRestarts(
-  model: Classifier,
-  x: tf.Tensor,
-  y: tf.Tensor1D,
-  runs: number,
-  run: (xs: tf.Tensor, ys: tf.Tensor1D, r: number) => { adv: tf.Tensor; success: Uint8Array },
-): tf.Tensor {
-  const labels = y.dataSync();
-  let best: tf.Tensor | undefined;
-  let robust = Array.from(predictSync(model, x), (p, i) => (p === labels[i] ? i : -1)).filter((i) => i >= 0);
-  for (let r = 0; r < runs && robust.length > 0; r++) {
-    const xs = rows(x, robust);
-    const ys = rows(y, robust) as tf.Tensor1D;
-    const res = run(xs, ys, r);
-    const pos = new Map(robust.map((g, k) => [g, k]));
-    // The first run's result is kept for every robust example (highest loss if not adversarial); later runs replace only successes.
-    const take = Array.from({ length: x.shape[0] }, (_, g) => {
-      const k = pos.get(g);
-      return k === undefined ? -1 : r === 0 || res.success[k] ? k : -1;
-    });
-    const next = mergeRows(best ?? x, res.adv, take);
-    best?.dispose();
-    best = next;
-    robust = robust.filter((_, k) => !res.success[k]);
-    tf.dispose([xs, ys, res.adv]);
-  }
-  return best ?? x.clone();
-}
+const apgdSpec = (name: string, force?: Partial<ApgdOptions>, checkModel?: (model: Classifier) => void) =>
+  defineAttack<ApgdOptions>({
+    name,
+    family: APGD,
+    norm: (o) => o.norm,
+    eps: (o) => o.eps,
+    checkModel: checkModel && ((m) => checkModel(m)),
+    loop: ({ model, x, y, o: given, bounds }) => {
+      const o = { ...given, ...force };
+      const rng = new Rng(o.seed);
+      const seeds = Array.from({ length: o.restarts }, () => rng.seed());
+      return { adversarial: untilFooled(model, x, y, o.restarts, (xs, ys, r) => descend(model, xs, ys, lossFn(o.loss), o, bounds, seeds[r])) };
+    },
+  });
 
 /**
  * APGD (Croce & Hein, 2020, Algorithm 1) with cross-entropy (default) or DLR loss, restarts on the examples
- * still robust. Examples misclassified clean are returned unchanged.
+ * still robust. Examples misclassified clean are returned unchanged. `apgd.record(...)` for the record.
  * @example const xAdv = apgd(model, x, y, { eps: 8 / 255, loss: 'dlr' });
  */
-export function apgd(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<ApgdOptions> = {}): tf.Tensor {
-  const o = resolve(opts);
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
-  const rng = new Rng(o.seed);
-  const seeds = Array.from({ length: o.restarts }, () => rng.seed());
-  return withRestarts(model, x, y, o.restarts, (xs, ys, r) => descend(model, xs, ys, lossFn(o.loss), o, seeds[r]));
-}
+export const apgd = apgdSpec('apgd');
 
-/** APGD-CE: {@link apgd} with cross-entropy. */
-export function apgdCe(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<Omit<ApgdOptions, 'loss'>> = {}): tf.Tensor {
-  return apgd(model, x, y, { ...opts, loss: 'ce' });
-}
+/** APGD-CE: {@link apgd} with cross-entropy (a `loss` option is overridden). */
+export const apgdCe: DefinedAttack<ApgdOptions> = apgdSpec('apgd-ce', { loss: 'ce' });
 
-/** APGD-DLR: {@link apgd} with the DLR loss (needs >= 3 classes). */
-export function apgdDlr(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<Omit<ApgdOptions, 'loss'>> = {}): tf.Tensor {
-  assert(model.numClasses >= 3, () => msg.tooFewClasses('APGD-DLR', 3, model.numClasses));
-  return apgd(model, x, y, { ...opts, loss: 'dlr' });
-}
+/** APGD-DLR: {@link apgd} with the DLR loss (needs >= 3 classes; a `loss` option is overridden). */
+export const apgdDlr: DefinedAttack<ApgdOptions> = apgdSpec('apgd-dlr', { loss: 'dlr' }, (m) => assert(m.numClasses >= 3, () => msg.tooFewClasses('APGD-DLR', 3, m.numClasses)));
 
 /** Options of {@link apgdT}: {@link ApgdOptions} plus the number of target classes (9 in AutoAttack for 10 classes). */
 export interface ApgdTOptions extends Omit<ApgdOptions, 'loss'> {
@@ -241,25 +208,29 @@ export interface ApgdTOptions extends Omit<ApgdOptions, 'loss'> {
  * likely wrong classes in turn, `restarts` runs per target, each on the examples still robust. Needs >= 4 classes.
  * @example const xAdv = apgdT(model, x, y, { eps: 8 / 255, targetClasses: 9 });
  */
-export function apgdT(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<ApgdTOptions> = {}): tf.Tensor {
-  const o = resolve(opts);
-  const k = model.numClasses;
-  assert(k >= 4, () => msg.tooFewClasses('APGD-T', 4, k));
-  const nt = opts.targetClasses ?? Math.min(9, k - 1);
-  checkPositiveInt(nt, 'targetClasses');
-  assert(nt <= k - 1, () => msg.atMost('targetClasses', k - 1, nt));
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], k, 'y');
-  const rng = new Rng(o.seed);
-  const seeds = Array.from({ length: nt * o.restarts }, () => rng.seed());
-  return withRestarts(model, x, y, nt * o.restarts, (xs, ys, r) => {
-    const rank = Math.floor(r / o.restarts) + 1;
-    // The target of rank `rank` among the clean logits sorted in decreasing order (rank 0 is the label when correct).
-    const target = tf.tidy(() => tf.topk(model.apply(xs, { training: false }).logits, rank + 1).indices.slice([0, rank], [-1, 1]).squeeze([1]) as tf.Tensor1D);
-    try {
-      return descend(model, xs, ys, dlrTargetedLoss(target), o, seeds[r]);
-    } finally {
-      target.dispose();
-    }
-  });
-}
+export const apgdT = defineAttack<ApgdTOptions>({
+  name: 'apgd-t',
+  family: APGD as OptionFamily<ApgdTOptions>,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  checkModel: (model, o) => {
+    assert(model.numClasses >= 4, () => msg.tooFewClasses('APGD-T', 4, model.numClasses));
+    targetCount(model, o.targetClasses);
+  },
+  loop: ({ model, x, y, o, bounds }) => {
+    const nt = targetCount(model, o.targetClasses);
+    const rng = new Rng(o.seed);
+    const seeds = Array.from({ length: nt * o.restarts }, () => rng.seed());
+    const adversarial = untilFooled(model, x, y, nt * o.restarts, (xs, ys, r) => {
+      const rank = Math.floor(r / o.restarts) + 1;
+      // The target of rank `rank` among the clean logits sorted in decreasing order (rank 0 is the label when correct).
+      const target = tf.tidy(() => tf.topk(model.apply(xs, { training: false }).logits, rank + 1).indices.slice([0, rank], [-1, 1]).squeeze([1]) as tf.Tensor1D);
+      try {
+        return descend(model, xs, ys, dlrTargetedLoss(target), { ...o, loss: 'dlr' }, bounds, seeds[r]);
+      } finally {
+        target.dispose();
+      }
+    });
+    return { adversarial };
+  },
+});

@@ -1,8 +1,14 @@
 /**
- * Score-based black-box attacks that only query the model's logits: ZOO (Chen et al., 2017), SPSA
- * (Uesato et al., 2018) and NES (Ilyas et al., 2018). All minimise the margin `Z_y - max_{i != y} Z_i` inside
- * an lp ball and count every model query per example. A black-box attack that beats the white-box ones is a
- * sign of gradient masking (Athalye et al., 2018).
+ * Score-based black-box attacks that only query the model's logits: SPSA (Uesato et al., 2018), NES (Ilyas
+ * et al., 2018) and ZOO (Chen et al., 2017). All minimise the margin `Z_y - max_{i != y} Z_i` inside an lp ball
+ * and count every model query per example. A black-box attack that beats the white-box ones is a sign of
+ * gradient masking (Athalye et al., 2018).
+ *
+ * `spsa` and `nes` follow the references (SPSA: Adam lr 0.01, delta 0.01, uniform start, as cleverhans'
+ * SPSAAdam; NES: momentum 0.9 and learning-rate plateau annealing, as labsix/limited-blackbox-attacks).
+ * `spsaSigned` and `nesPlain` are the earlier simplified loops (signed steps of eps / 4, no momentum, no
+ * random start), kept as named variants. `zooCoordinate` is a ball-constrained coordinate-Adam margin attack,
+ * not the paper's tanh-space attack with an l2 penalty: `zoo` is that variant (the reference is not built).
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,22 +16,17 @@ import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
 import { margin } from '../losses/margin';
 import { NORM_HOOKS } from './gradientDescent';
-import { projectThreat } from '../tensor/norms';
+import { perExample, projectThreat } from '../tensor/norms';
 import { Rng, normal, uniform } from '../engine/seed';
-import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
-import { marginsSync, mergeRows, rows, withDefaults } from './util';
+import { marginsSync, mergeRows, rows } from './util';
+import { is, type OptionFamily } from './options';
+import { defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
+import { adamDispose, adamInit, adamUpdate, type AdamState } from './optimizers';
 
-/** Result of a black-box attack. */
-export interface BlackBoxResult {
-  /** Adversarial inputs, inside the ball and the bounds. */
-  adversarial: tf.Tensor;
-  /** Per example: misclassified at `adversarial`. */
-  success: boolean[];
-  /** Per example: model queries spent (until success when `earlyStop`). */
-  queries: number[];
-}
+/** Result of a black-box attack: the frame's {@link AttackResult}, with `queries` (until success when `earlyStop`). */
+export type BlackBoxResult = AttackResult;
 
-/** Options of {@link spsa} and {@link nes}. */
+/** Options of {@link spsaSigned} and {@link nesPlain}. */
 export interface GradientEstimateOptions {
   /** Threat-model norm (default 'linf'). */
   norm: 'linf' | 'l2';
@@ -43,11 +44,11 @@ export interface GradientEstimateOptions {
   earlyStop: boolean;
   /** Seed of the random directions (default 0). */
   seed: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
-/** SPSA / NES defaults: q = 128, sigma = 0.001, 20 steps, l-inf 8/255. */
+/** Defaults of the simplified SPSA / NES loops: q = 128, sigma = 0.001, 20 steps, l-inf 8/255. */
 export const GRADIENT_ESTIMATE_DEFAULTS: GradientEstimateOptions = {
   norm: 'linf',
   eps: 8 / 255,
@@ -56,7 +57,11 @@ export const GRADIENT_ESTIMATE_DEFAULTS: GradientEstimateOptions = {
   sigma: 0.001,
   earlyStop: true,
   seed: 0,
-  bounds: [0, 1],
+};
+
+const GRADIENT_ESTIMATE: OptionFamily<GradientEstimateOptions> = {
+  defaults: GRADIENT_ESTIMATE_DEFAULTS,
+  checks: { norm: is.oneOf(['linf', 'l2'] as const), eps: is.nonNegative, steps: is.positiveInt, samples: is.positiveInt, sigma: is.positive, stepSize: is.optional(is.nonNegative) },
 };
 
 
@@ -65,18 +70,9 @@ export const GRADIENT_ESTIMATE_DEFAULTS: GradientEstimateOptions = {
  * along `q / 2` antithetic random directions; the margin differences weight the directions into a gradient
  * estimate, and a projected signed step (as NES's PGD variant) descends the margin.
  */
-function estimateLoop(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): BlackBoxResult {
-  const o = withDefaults(GRADIENT_ESTIMATE_DEFAULTS, opts);
-  checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
-  checkNonNegative(o.eps, 'eps');
-  checkPositiveInt(o.steps, 'steps');
-  checkPositiveInt(o.samples, 'samples');
-  checkPositive(o.sigma, 'sigma');
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
+function estimateLoop({ model, x, y, o, bounds }: LoopInput<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): LoopOutput {
   const stepSize = o.stepSize ?? o.eps / 4;
-  checkNonNegative(stepSize, 'stepSize');
-  const [lo, hi] = o.bounds;
+  const [lo, hi] = bounds;
   const n = x.shape[0];
   const pairs = Math.max(1, Math.floor(o.samples / 2));
   const inner = x.shape.slice(1);
@@ -126,36 +122,303 @@ function estimateLoop(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Par
     tf.dispose([xa, ya, xs, xs0, ys, u, cand, yq, xAdv]);
     xAdv = next;
   }
-  return { adversarial: xAdv, success, queries };
+  return { adversarial: xAdv, queries };
+}
+
+const rademacher = (shape: number[], seed: number) => tf.tidy(() => uniform(shape, -1, 1, seed).sign());
+
+/**
+ * SPSA, simplified (the library's earlier loop): Rademacher gradient estimates, q = 128, sigma = 0.001, then a
+ * projected signed step of eps / 4 from the clean input (no random start). `spsaSigned.record` for the record.
+ * @example const { adversarial, queries } = spsaSigned.record(model, x, y, { eps: 8 / 255, steps: 100 });
+ */
+export const spsaSigned = defineAttack<GradientEstimateOptions>({
+  name: 'spsa-signed',
+  family: GRADIENT_ESTIMATE,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  loop: (input) => estimateLoop(input, rademacher),
+});
+
+/** {@link spsaSigned}'s record form. */
+export const spsaSignedRecord = spsaSigned.record;
+
+/**
+ * NES, simplified (the library's earlier loop): antithetic Gaussian estimates, q = 128, sigma = 0.001, projected
+ * signed steps of eps / 4, no momentum and no learning-rate annealing. `nesPlain.record` for the record.
+ * @example const { adversarial, queries } = nesPlain.record(model, x, y, { eps: 8 / 255, steps: 100 });
+ */
+export const nesPlain = defineAttack<GradientEstimateOptions>({
+  name: 'nes-plain',
+  family: GRADIENT_ESTIMATE,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  loop: (input) => estimateLoop(input, (shape, seed) => normal(shape, 1, seed)),
+});
+
+/** {@link nesPlain}'s record form. */
+export const nesPlainRecord = nesPlain.record;
+
+/**
+ * The antithetic finite-difference estimate of the margin's input gradient at `x` (SPSA with Rademacher
+ * `draw`, NES with Gaussian): `mean_k (m(x + sigma u_k) - m(x - sigma u_k)) / (2 sigma) u_k` over `pairs`
+ * directions, 2 `pairs` queries per example. Exact in expectation for a quadratic margin.
+ * @example const g = estimateMarginGradient(model, x, y, 64, 0.01, rademacherDirections, 0);
+ */
+export function estimateMarginGradient(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, pairs: number, sigma: number, draw: (shape: number[], seed: number) => tf.Tensor, seed: number): tf.Tensor {
+  const s = x.shape[0];
+  const inner = x.shape.slice(1);
+  const u = draw([s, pairs, ...inner], seed);
+  const cand = tf.tidy(() => {
+    const base = x.expandDims(1);
+    return tf.concat([base.add(u.mul(sigma)), base.sub(u.mul(sigma))], 1).reshape([s * 2 * pairs, ...inner]);
+  });
+  const yq = tf.tidy(() => y.expandDims(1).tile([1, 2 * pairs]).reshape([-1]) as tf.Tensor1D);
+  const mq = marginsSync(model, cand, yq);
+  const g = tf.tidy(() => {
+    const m = tf.tensor2d(mq, [s, 2 * pairs]);
+    const diff = m.slice([0, 0], [s, pairs]).sub(m.slice([0, pairs], [s, pairs])).div(2 * sigma);
+    return u.mul(diff.reshape([s, pairs, ...inner.map(() => 1)])).mean(1);
+  });
+  tf.dispose([u, cand, yq]);
+  return g;
+}
+
+/** Rademacher (+-1) directions, SPSA's. */
+export const rademacherDirections = rademacher;
+/** Standard Gaussian directions, NES's. */
+export const gaussianDirections = (shape: number[], seed: number): tf.Tensor => normal(shape, 1, seed);
+
+/** Options of {@link spsa} (cleverhans' SPSAAdam, Uesato et al., 2018). */
+export interface SpsaOptions {
+  /** Threat-model norm (default 'linf'). */
+  norm: 'linf' | 'l2';
+  /** Radius (default 8/255). */
+  eps: number;
+  /** Adam iterations (default 100). */
+  steps: number;
+  /** Queries per gradient estimate, as samples / 2 antithetic pairs (default 128, as the reference's spsa_samples). */
+  samples: number;
+  /** Perturbation size delta of the finite differences (default 0.01). */
+  delta: number;
+  /** Adam learning rate (default 0.01). */
+  lr: number;
+  /** Start at a uniform random point of the ball (default true, as the reference's random init). */
+  randomStart: boolean;
+  /** Stop querying an example once it is misclassified (default true). */
+  earlyStop: boolean;
+  /** Seed (default 0). */
+  seed: number;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
+}
+
+/** SPSA defaults as cleverhans' SPSAAdam: Adam lr 0.01, delta 0.01, 128 samples, uniform start; 100 iterations, l-inf 8/255. */
+export const SPSA_DEFAULTS: SpsaOptions = { norm: 'linf', eps: 8 / 255, steps: 100, samples: 128, delta: 0.01, lr: 0.01, randomStart: true, earlyStop: true, seed: 0 };
+
+const SPSA: OptionFamily<SpsaOptions> = {
+  defaults: SPSA_DEFAULTS,
+  checks: { norm: is.oneOf(['linf', 'l2'] as const), eps: is.nonNegative, steps: is.positiveInt, samples: is.positiveInt, delta: is.positive, lr: is.positive },
+};
+
+/** Options of {@link nes} (Ilyas et al., 2018; labsix/limited-blackbox-attacks). */
+export interface NesOptions {
+  /** Threat-model norm: 'linf' (default). */
+  norm: 'linf';
+  /** Radius (default 8/255). */
+  eps: number;
+  /** Iterations (default 100). */
+  steps: number;
+  /** Queries per gradient estimate, as samples / 2 antithetic pairs (default 100, the reference's samples_per_draw x batches). */
+  samples: number;
+  /** Search variance sigma (default 0.001). */
+  sigma: number;
+  /** Momentum of the gradient estimates (default 0.9). */
+  momentum: number;
+  /** Initial (maximal) learning rate of the signed step (default 0.01). */
+  lr: number;
+  /** Floor of the annealed learning rate (default 5e-5). */
+  minLr: number;
+  /** Iterations over which the loss must fall, else the rate is divided by `plateauDrop` (default 5). */
+  plateauLength: number;
+  /** Divisor of the learning rate on a plateau (default 2). */
+  plateauDrop: number;
+  /** Stop querying an example once it is misclassified (default true). */
+  earlyStop: boolean;
+  /** Seed (default 0). */
+  seed: number;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
+}
+
+/** NES defaults as labsix/limited-blackbox-attacks: sigma 0.001, momentum 0.9, lr 0.01 down to 5e-5 on plateaus of 5 (drop 2), 100 samples. */
+export const NES_DEFAULTS: NesOptions = {
+  norm: 'linf',
+  eps: 8 / 255,
+  steps: 100,
+  samples: 100,
+  sigma: 0.001,
+  momentum: 0.9,
+  lr: 0.01,
+  minLr: 5e-5,
+  plateauLength: 5,
+  plateauDrop: 2,
+  earlyStop: true,
+  seed: 0,
+};
+
+const NES: OptionFamily<NesOptions> = {
+  defaults: NES_DEFAULTS,
+  checks: {
+    norm: is.oneOf(['linf'] as const),
+    eps: is.nonNegative,
+    steps: is.positiveInt,
+    samples: is.positiveInt,
+    sigma: is.positive,
+    momentum: is.inRange(1),
+    lr: is.positive,
+    minLr: is.positive,
+    plateauLength: is.positiveInt,
+    plateauDrop: is.positive,
+  },
+};
+
+/**
+ * The shared outer loop of the reference estimators: per iteration one success query of the active examples
+ * (their margin, which the plateau rule also reads), then `stepRows` moves the still-active rows. Counts queries.
+ */
+function queryLoop(
+  { model, x, y, o }: LoopInput<{ steps: number; earlyStop: boolean }>,
+  start: tf.Tensor,
+  stepRows: (active: number[], xa: tf.Tensor, ya: tf.Tensor1D, margins: Float32Array, t: number) => { next: tf.Tensor; queries: number },
+): LoopOutput {
+  const n = x.shape[0];
+  const queries = new Array<number>(n).fill(0);
+  const success = new Array<boolean>(n).fill(false);
+  let xAdv = start;
+  for (let t = 0; t <= o.steps; t++) {
+    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.earlyStop && success[i]));
+    if (active.length === 0) break;
+    const xa = rows(xAdv, active);
+    const ya = rows(y, active) as tf.Tensor1D;
+    const m0 = marginsSync(model, xa, ya);
+    active.forEach((i, k) => {
+      queries[i]++;
+      success[i] = m0[k] < 0;
+    });
+    const stepping = active.filter((i) => !(o.earlyStop && success[i]));
+    if (t === o.steps || stepping.length === 0) {
+      tf.dispose([xa, ya]);
+      break;
+    }
+    const keep = active.map((i) => stepping.includes(i));
+    const pick = (v: tf.Tensor) => rows(v, keep.flatMap((k, j) => (k ? [j] : [])));
+    const xs = pick(xa);
+    const ys = pick(ya) as tf.Tensor1D;
+    const ms = Float32Array.from(m0.filter((_, j) => keep[j]));
+    const { next: stepped, queries: q } = stepRows(stepping, xs, ys, ms, t);
+    stepping.forEach((i) => (queries[i] += q));
+    const pos = new Map(stepping.map((g, k) => [g, k]));
+    const next = mergeRows(xAdv, stepped, Array.from({ length: n }, (_, i) => pos.get(i) ?? -1));
+    tf.dispose([xa, ya, xs, ys, stepped, xAdv]);
+    xAdv = next;
+  }
+  return { adversarial: xAdv, queries };
 }
 
 /**
- * SPSA (Uesato et al., 2018, Sec. 3.2): gradient estimates along Rademacher directions, q = 128, sigma = 0.001.
- * @example const { adversarial, queries } = spsaRecord(model, x, y, { eps: 8 / 255, steps: 100 });
+ * SPSA (Uesato et al., 2018, Sec. 3.2; cleverhans' SPSAAdam): from a uniform random point of the ball, Adam
+ * (lr 0.01) on the perturbation with Rademacher finite-difference estimates of the margin's gradient (delta
+ * 0.01, 128 samples), projected onto the ball and the box after every step. `spsa.record` for the record.
+ * @example const { adversarial, queries } = spsa.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export function spsaRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientEstimateOptions> = {}): BlackBoxResult {
-  return estimateLoop(model, x, y, opts, (shape, seed) => tf.tidy(() => uniform(shape, -1, 1, seed).sign()));
-}
+export const spsa = defineAttack<SpsaOptions>({
+  name: 'spsa',
+  family: SPSA,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  loop: (input) => {
+    const { x, o, bounds } = input;
+    const [lo, hi] = bounds;
+    const rng = new Rng(o.seed);
+    const pairs = Math.max(1, Math.floor(o.samples / 2));
+    const start = tf.tidy(() => (o.randomStart ? projectThreat(x.add(NORM_HOOKS[o.norm].randomStart(x.shape, o.eps, rng.seed())), x, o.norm, o.eps, lo, hi) : x.clone()));
+    // Adam state per example row, carried between iterations for the rows still stepping.
+    const n = x.shape[0];
+    let adam = adamInit(x.shape);
+    const out = queryLoop(input, start, (active, xa, ya, _m, t) => {
+      const g = estimateMarginGradient(input.model, xa, ya, pairs, o.delta, rademacher, rng.seed());
+      const sub: AdamState = { m: rows(adam.m, active), v: rows(adam.v, active), count: t };
+      const step = adamUpdate(g, sub, { lr: o.lr });
+      const xs0 = rows(x, active);
+      const next = tf.tidy(() => projectThreat(xa.add(step.update), xs0, o.norm, o.eps, lo, hi));
+      const take = Array.from({ length: n }, (_, i) => active.indexOf(i));
+      const m = mergeRows(adam.m, step.state.m, take);
+      const v = mergeRows(adam.v, step.state.v, take);
+      adamDispose(adam);
+      adam = { m, v, count: 0 };
+      tf.dispose([g, sub.m, sub.v, step.update, step.state.m, step.state.v, xs0]);
+      return { next, queries: 2 * pairs };
+    });
+    adamDispose(adam);
+    return out;
+  },
+});
+
+/** {@link spsa}'s record form. */
+export const spsaRecord = spsa.record;
 
 /**
- * NES (Ilyas et al., 2018, Algorithm 1): gradient estimates along antithetic Gaussian directions, q = 128, sigma = 0.001.
- * @example const { adversarial, queries } = nesRecord(model, x, y, { eps: 8 / 255, steps: 100 });
+ * NES (Ilyas et al., 2018, Algorithm 1 with the PGD step; labsix/limited-blackbox-attacks): antithetic Gaussian
+ * estimates (sigma 0.001) averaged with momentum 0.9, a signed step of the current rate projected onto the
+ * l-inf ball and the box, and the rate divided by 2 (down to 5e-5) whenever the margin has not fallen over the
+ * last 5 iterations. `nes.record` for the record.
+ * @example const { adversarial, queries } = nes.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export function nesRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientEstimateOptions> = {}): BlackBoxResult {
-  return estimateLoop(model, x, y, opts, (shape, seed) => normal(shape, 1, seed));
-}
+export const nes = defineAttack<NesOptions>({
+  name: 'nes',
+  family: NES,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  loop: (input) => {
+    const { x, o, bounds } = input;
+    const [lo, hi] = bounds;
+    const n = x.shape[0];
+    const rng = new Rng(o.seed);
+    const pairs = Math.max(1, Math.floor(o.samples / 2));
+    const lr = new Array<number>(n).fill(o.lr);
+    const history: number[][] = Array.from({ length: n }, () => []);
+    let trace = tf.zerosLike(x);
+    const out = queryLoop(input, x.clone(), (active, xa, ya, margins) => {
+      const g = estimateMarginGradient(input.model, xa, ya, pairs, o.sigma, gaussianDirections, rng.seed());
+      const prev = rows(trace, active);
+      const avg = tf.tidy(() => prev.mul(o.momentum).add(g.mul(1 - o.momentum)));
+      // Plateau rule (labsix): the rate halves when the loss at the end of the window is above its start.
+      active.forEach((i, k) => {
+        const h = history[i];
+        h.push(margins[k]);
+        if (h.length > o.plateauLength) h.shift();
+        if (h.length === o.plateauLength && h[h.length - 1] > h[0] && lr[i] > o.minLr) {
+          lr[i] = Math.max(lr[i] / o.plateauDrop, o.minLr);
+          h.length = 0;
+        }
+      });
+      const xs0 = rows(x, active);
+      const next = tf.tidy(() => projectThreat(xa.sub(avg.sign().mul(perExample(tf.tensor1d(active.map((i) => lr[i])), xa.shape))), xs0, o.norm, o.eps, lo, hi));
+      const merged = mergeRows(trace, avg, Array.from({ length: n }, (_, i) => active.indexOf(i)));
+      tf.dispose([g, prev, avg, xs0, trace]);
+      trace = merged;
+      return { next, queries: 2 * pairs };
+    });
+    trace.dispose();
+    return out;
+  },
+});
 
-/** SPSA returning only the adversarial inputs. @example const xAdv = spsa(model, x, y); */
-export function spsa(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientEstimateOptions> = {}): tf.Tensor {
-  return spsaRecord(model, x, y, opts).adversarial;
-}
+/** {@link nes}'s record form. */
+export const nesRecord = nes.record;
 
-/** NES returning only the adversarial inputs. @example const xAdv = nes(model, x, y); */
-export function nes(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientEstimateOptions> = {}): tf.Tensor {
-  return nesRecord(model, x, y, opts).adversarial;
-}
-
-/** Options of {@link zoo}. */
+/** Options of {@link zooCoordinate}. */
 export interface ZooOptions {
   /** Threat-model norm (default 'linf'). */
   norm: 'linf' | 'l2';
@@ -173,30 +436,37 @@ export interface ZooOptions {
   earlyStop: boolean;
   /** Seed of the coordinate draws (default 0). */
   seed: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
-/** ZOO defaults: one random coordinate per step, sigma 1e-4, 20,000 queries, ZOO-ADAM lr 0.01. */
-export const ZOO_DEFAULTS: ZooOptions = { norm: 'linf', eps: 8 / 255, queries: 20000, coordinates: 1, sigma: 1e-4, lr: 0.01, earlyStop: true, seed: 0, bounds: [0, 1] };
+/** Defaults of {@link zooCoordinate}: one random coordinate per step, sigma 1e-4, 20,000 queries, ZOO-ADAM lr 0.01. */
+export const ZOO_DEFAULTS: ZooOptions = { norm: 'linf', eps: 8 / 255, queries: 20000, coordinates: 1, sigma: 1e-4, lr: 0.01, earlyStop: true, seed: 0 };
+
+const ZOO: OptionFamily<ZooOptions> = {
+  defaults: ZOO_DEFAULTS,
+  checks: { norm: is.oneOf(['linf', 'l2'] as const), eps: is.nonNegative, queries: is.positiveInt, coordinates: is.positiveInt, sigma: is.positive, lr: is.positive },
+};
 
 /**
- * ZOO (Chen et al., 2017, Algorithm 2, ZOO-ADAM): per step, symmetric differences of the margin along random
- * coordinates, then an Adam step on those coordinates only, projected onto the ball and the box. One query
- * per step checks success.
- * @example const { adversarial, queries } = zooRecord(model, x, y, { queries: 2000 });
+ * ZOO, ball-constrained coordinate variant (after Chen et al., 2017, Algorithm 2, ZOO-ADAM, but on the margin
+ * inside an lp ball, not the paper's tanh-space objective with an l2 penalty): per step, symmetric differences
+ * of the margin along random coordinates, then an Adam step on those coordinates only, projected onto the ball
+ * and the box. One query per step checks success. `zooCoordinate.record` for the record.
+ * @example const { adversarial, queries } = zooCoordinate.record(model, x, y, { queries: 2000 });
  */
-export function zooRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<ZooOptions> = {}): BlackBoxResult {
-  const o = withDefaults(ZOO_DEFAULTS, opts);
-  checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
-  checkNonNegative(o.eps, 'eps');
-  checkPositiveInt(o.queries, 'queries');
-  checkPositiveInt(o.coordinates, 'coordinates');
-  checkPositive(o.sigma, 'sigma');
-  checkPositive(o.lr, 'lr');
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
-  const [lo, hi] = o.bounds;
+export const zooCoordinate = defineAttack<ZooOptions>({ name: 'zoo-coordinate', family: ZOO, norm: (o) => o.norm, eps: (o) => o.eps, loop: zooLoop });
+
+/** {@link zooCoordinate}'s record form. */
+export const zooCoordinateRecord = zooCoordinate.record;
+
+/** ZOO as built here: {@link zooCoordinate} (the paper's tanh-space l2 attack is not implemented). */
+export const zoo = zooCoordinate;
+/** {@link zoo}'s record form. */
+export const zooRecord = zoo.record;
+
+function zooLoop({ model, x, y, o, bounds }: LoopInput<ZooOptions>): LoopOutput {
+  const [lo, hi] = bounds;
   const n = x.shape[0];
   const inner = x.shape.slice(1);
   const d = inner.reduce((a, b) => a * b, 1);
@@ -271,10 +541,5 @@ export function zooRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts:
     });
     if (!anyStep) break;
   }
-  return { adversarial: tf.tensor(xa, x.shape), success, queries };
-}
-
-/** ZOO returning only the adversarial inputs. @example const xAdv = zoo(model, x, y, { queries: 2000 }); */
-export function zoo(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<ZooOptions> = {}): tf.Tensor {
-  return zooRecord(model, x, y, opts).adversarial;
+  return { adversarial: tf.tensor(xa, x.shape), queries };
 }

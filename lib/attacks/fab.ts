@@ -3,18 +3,18 @@
  * fast adaptive boundary attack"), in l-inf and l2, untargeted and targeted (FAB-T, as in AutoAttack). A
  * minimum-norm attack: it linearises the classifier, projects onto the nearest linearised decision boundary
  * intersected with the input box, and biases each step towards the clean input so that the adversarial
- * examples it finds stay close to it. It returns a {@link MinNormResult} like DeepFool and C&W.
+ * examples it finds stay close to it. Its records are the frame's AttackResult, like DeepFool's and C&W's.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
-import { minNormResult, type MinNormResult } from './minNorm';
 import { Rng } from '../engine/seed';
-import { checkInputs, checkLabels, checkNonNegative, checkNonNegativeInt, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
-import { logitJacobian, mergeRows, predictSync, takeFlatRows, withDefaults } from './util';
+import { logitJacobian, mergeRows, predictSync, takeFlatRows } from './util';
+import { is, type OptionFamily } from './options';
+import { defineAttack, resultOf, targetCount, type LoopInput, type LoopOutput, type RecordAttack } from './frame';
 
 /** Options of {@link fab} and {@link fabRecord}. */
 export interface FabOptions {
@@ -34,12 +34,12 @@ export interface FabOptions {
   beta: number;
   /** Seed of the random starts (default 0). */
   seed: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
 /** FAB defaults as AutoAttack's standard version: 100 iterations, 1 restart, alpha_max 0.1, eta 1.05, beta 0.9, l-inf 8/255. */
-export const FAB_DEFAULTS: FabOptions = { norm: 'linf', eps: 8 / 255, steps: 100, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9, seed: 0, bounds: [0, 1] };
+export const FAB_DEFAULTS: FabOptions = { norm: 'linf', eps: 8 / 255, steps: 100, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9, seed: 0 };
 
 /** Options of {@link fabT} and {@link fabTRecord}: {@link FabOptions} plus the number of target classes. */
 export interface FabTOptions extends FabOptions {
@@ -47,19 +47,19 @@ export interface FabTOptions extends FabOptions {
   targetClasses?: number;
 }
 
-function resolve(opts: Partial<FabOptions>): FabOptions {
-  const o = withDefaults(FAB_DEFAULTS, opts);
-  checkOneOf(o.norm, ['linf', 'l2'] as const, 'norm');
-  checkNonNegative(o.eps, 'eps');
-  checkNonNegativeInt(o.steps, 'steps');
-  checkPositiveInt(o.restarts, 'restarts');
-  checkNonNegative(o.alphaMax, 'alphaMax');
-  assert(o.alphaMax <= 1, () => msg.atMost('alphaMax', 1, o.alphaMax));
-  checkPositive(o.eta, 'eta');
-  checkPositive(o.beta, 'beta');
-  assert(o.beta <= 1, () => msg.atMost('beta', 1, o.beta));
-  return o;
-}
+/** FAB's option family. */
+export const FAB: OptionFamily<FabOptions> = {
+  defaults: FAB_DEFAULTS,
+  checks: {
+    norm: is.oneOf(['linf', 'l2'] as const),
+    eps: is.nonNegative,
+    steps: is.nonNegativeInt,
+    restarts: is.positiveInt,
+    alphaMax: is.inRange(1),
+    eta: is.positive,
+    beta: is.positiveAtMost(1),
+  },
+};
 
 /**
  * FAB's projection (AutoAttack's fab_projections.py, here per example in float64): the smallest `d` in the
@@ -218,10 +218,10 @@ function targetBoundary(model: Classifier, xt: tf.Tensor, y: tf.Tensor1D, target
  * alphaMax, and once an iterate is adversarial, record it if it is the closest so far and step back towards the
  * clean input by beta. Returns per example the closest adversarial found and its norm (Infinity if none).
  */
-function fabRun(model: Classifier, x0: Float32Array, labels: Int32Array, shape: number[], start: Float32Array, target: Int32Array | null, o: FabOptions): { adv: Float32Array; dist: Float64Array } {
+function fabRun(model: Classifier, x0: Float32Array, labels: Int32Array, shape: number[], start: Float32Array, target: Int32Array | null, o: FabOptions, bounds: Bounds): { adv: Float32Array; dist: Float64Array } {
   const n = labels.length;
   const d = x0.length / n;
-  const [lo, hi] = o.bounds;
+  const [lo, hi] = bounds;
   const x1 = start;
   const adv = new Float32Array(n * d);
   const dist = new Float64Array(n).fill(Infinity);
@@ -276,7 +276,7 @@ function fabRun(model: Classifier, x0: Float32Array, labels: Int32Array, shape: 
  * A random start at distance eps / 2 from the clean rows, clipped to the box (AutoAttack's restarts): l-inf along
  * a uniform direction scaled to max-norm eps / 2, l2 along a Gaussian direction.
  */
-function randomStart(x0: Float32Array, n: number, o: FabOptions, seed: number): Float32Array {
+function randomStart(x0: Float32Array, n: number, o: FabOptions, [lo, hi]: Bounds, seed: number): Float32Array {
   const d = x0.length / n;
   const rng = new Rng(seed);
   const out = new Float32Array(x0.length);
@@ -284,18 +284,16 @@ function randomStart(x0: Float32Array, n: number, o: FabOptions, seed: number): 
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) t[j] = o.norm === 'linf' ? 2 * rng.next() - 1 : rng.normal();
     const scale = o.eps / 2 / Math.max(vecNorm(t, o.norm), 1e-12);
-    for (let j = 0; j < d; j++) out[i * d + j] = Math.min(o.bounds[1], Math.max(o.bounds[0], x0[i * d + j] + scale * t[j]));
+    for (let j = 0; j < d; j++) out[i * d + j] = Math.min(hi, Math.max(lo, x0[i * d + j] + scale * t[j]));
   }
   return out;
 }
 
 /**
  * Runs FAB on the clean-correct examples, per target rank (null: untargeted) and restart, each run on the
- * examples `open` still accepts, keeping the closest adversarial per example. Builds the record.
+ * examples `open` still accepts, keeping the closest adversarial per example (the clean input where none).
  */
-function fabAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: FabOptions, ranks: (number | null)[], open: (dist: number) => boolean): MinNormResult {
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
+function fabAttack({ model, x, y, o, bounds }: LoopInput<FabOptions>, ranks: (number | null)[], open: (dist: number) => boolean): tf.Tensor {
   const n = x.shape[0];
   const K = model.numClasses;
   const inner = x.shape.slice(1);
@@ -317,9 +315,9 @@ function fabAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: FabOption
       const idx = correct.flatMap((c, i) => (c && open(bestDist[i]) ? [i] : []));
       if (idx.length === 0) continue;
       const xs = takeFlatRows(x0, idx, d);
-      const start = r === 0 ? Float32Array.from(xs) : randomStart(xs, idx.length, o, seed);
+      const start = r === 0 ? Float32Array.from(xs) : randomStart(xs, idx.length, o, bounds, seed);
       const target = rank === null ? null : Int32Array.from(idx, (g) => order[g][rank]);
-      const res = fabRun(model, xs, Int32Array.from(idx, (g) => labels[g]), [idx.length, ...inner], start, target, o);
+      const res = fabRun(model, xs, Int32Array.from(idx, (g) => labels[g]), [idx.length, ...inner], start, target, o, bounds);
       idx.forEach((g, k) => {
         if (res.dist[k] < bestDist[g]) {
           bestDist[g] = res.dist[k];
@@ -328,66 +326,82 @@ function fabAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: FabOption
       });
     }
   }
-  return minNormResult(model, x, y, tf.tensor(best, x.shape), o.norm);
+  return tf.tensor(best, x.shape);
 }
 
-/** The minimum-norm adversarial where it lies within eps, the clean input elsewhere; disposes the record's tensor. */
-function withinEps(x: tf.Tensor, r: MinNormResult, eps: number): tf.Tensor {
-  const take = r.success.map((s, i) => (s && r.perturbationNorm[i] <= eps ? i : -1));
-  const out = mergeRows(x, r.adversarial, take);
-  r.adversarial.dispose();
-  return out;
+/** The minimum-norm adversarial where it lies within eps, the clean input elsewhere; disposes `best`. */
+function withinEps(input: LoopInput<FabOptions>, best: tf.Tensor): LoopOutput {
+  const { model, x, y, o } = input;
+  const r = resultOf(model, x, y, best, o.norm, null);
+  const take = r.success.map((s, i) => (s && r.perturbationNorm[i] <= o.eps ? i : -1));
+  const adversarial = mergeRows(x, best, take);
+  best.dispose();
+  return { adversarial };
 }
 
 /** The targets' ranks for FAB-T: 1 .. targetClasses (rank 0 is the label on clean-correct examples). */
-function targetRanks(model: Classifier, opts: Partial<FabTOptions>): number[] {
-  const k = model.numClasses;
-  assert(k >= 2, () => msg.tooFewClasses('FAB-T', 2, k));
-  const nt = opts.targetClasses ?? Math.min(9, k - 1);
-  checkPositiveInt(nt, 'targetClasses');
-  assert(nt <= k - 1, () => msg.atMost('targetClasses', k - 1, nt));
-  return Array.from({ length: nt }, (_, i) => i + 1);
+function targetRanks(model: Classifier, o: FabTOptions): number[] {
+  assert(model.numClasses >= 2, () => msg.tooFewClasses('FAB-T', 2, model.numClasses));
+  return Array.from({ length: targetCount(model, o.targetClasses) }, (_, i) => i + 1);
 }
 
 /**
- * FAB untargeted (Croce & Hein, 2020): per step the nearest linearised boundary over all classes. Every
- * restart runs on every clean-correct example and the closest adversarial is kept. Where no adversarial was
- * found (and on examples misclassified clean) `adversarial` is the clean input.
+ * FAB untargeted (Croce & Hein, 2020) as a minimum-norm attack: per step the nearest linearised boundary over
+ * all classes. Every restart runs on every clean-correct example and the closest adversarial is kept. Where
+ * no adversarial was found (and on examples misclassified clean) `adversarial` is the clean input.
  * @example const { perturbationNorm } = fabRecord(model, x, y, { norm: 'l2', steps: 100 });
  */
-export function fabRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<FabOptions> = {}): MinNormResult {
-  return fabAttack(model, x, y, resolve(opts), [null], () => true);
-}
+export const fabRecord: RecordAttack<FabOptions> = defineAttack<FabOptions>({
+  name: 'fab',
+  family: FAB,
+  norm: (o) => o.norm,
+  eps: () => null,
+  loop: (input) => ({ adversarial: fabAttack(input, [null], () => true) }),
+}).record;
 
 /**
  * FAB as a ball attack (AutoAttack's use): the minimum-norm adversarial where its norm is <= eps, the clean
  * input otherwise, so that robust accuracy at eps can be read from its output. Restarts run only on the
- * examples not yet fooled within eps.
+ * examples not yet fooled within eps. `fab.record(...)` for the record.
  * @example const xAdv = fab(model, x, y, { norm: 'linf', eps: 8 / 255 });
  */
-export function fab(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<FabOptions> = {}): tf.Tensor {
-  const o = resolve(opts);
-  return withinEps(x, fabAttack(model, x, y, o, [null], (r) => r > o.eps), o.eps);
-}
+export const fab = defineAttack<FabOptions>({
+  name: 'fab',
+  family: FAB,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  loop: (input) => withinEps(input, fabAttack(input, [null], (r) => r > input.o.eps)),
+});
+
+const FAB_T = FAB as OptionFamily<FabTOptions>;
 
 /**
- * FAB-T (AutoAttack's targeted FAB): for each of the `targetClasses` most likely wrong classes in turn, FAB
- * towards the boundary between the label and that class only (one backward pass per step instead of one
- * per class). Success still means any misclassification. Every run covers every clean-correct example.
+ * FAB-T (AutoAttack's targeted FAB) as a minimum-norm attack: for each of the `targetClasses` most likely
+ * wrong classes in turn, FAB towards the boundary between the label and that class only (one backward pass
+ * per step instead of one per class). Success still means any misclassification. Every run covers every
+ * clean-correct example.
  * @example const { perturbationNorm } = fabTRecord(model, x, y, { targetClasses: 3 });
  */
-export function fabTRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<FabTOptions> = {}): MinNormResult {
-  const ranks = targetRanks(model, opts);
-  return fabAttack(model, x, y, resolve(opts), ranks, () => true);
-}
+export const fabTRecord: RecordAttack<FabTOptions> = defineAttack<FabTOptions>({
+  name: 'fab-t',
+  family: FAB_T,
+  norm: (o) => o.norm,
+  eps: () => null,
+  checkModel: (model, o) => void targetRanks(model, o),
+  loop: (input) => ({ adversarial: fabAttack(input, targetRanks(input.model, input.o), () => true) }),
+}).record;
 
 /**
  * FAB-T as a ball attack, as in AutoAttack's standard version (9 targets, 1 restart each): each target runs on
- * the examples not yet fooled within eps; returns the adversarial where its norm is <= eps, else the clean input.
+ * the examples not yet fooled within eps; returns the adversarial where its norm is <= eps, else the clean
+ * input. `fabT.record(...)` for the record.
  * @example const xAdv = fabT(model, x, y, { eps: 8 / 255 });
  */
-export function fabT(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<FabTOptions> = {}): tf.Tensor {
-  const ranks = targetRanks(model, opts);
-  const o = resolve(opts);
-  return withinEps(x, fabAttack(model, x, y, o, ranks, (r) => r > o.eps), o.eps);
-}
+export const fabT = defineAttack<FabTOptions>({
+  name: 'fab-t',
+  family: FAB_T,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  checkModel: (model, o) => void targetRanks(model, o),
+  loop: (input) => withinEps(input, fabAttack(input, targetRanks(input.model, input.o), (r) => r > input.o.eps)),
+});

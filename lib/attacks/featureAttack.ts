@@ -5,13 +5,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Classifier } from '../models/classifier';
 import type { GradientAttackOptions } from './types';
 import type { ExampleLoss } from '../losses/types';
-import { gradientAttack } from './gradientDescent';
+import { gradientFamily, gradientLoop } from './gradientDescent';
+import { defineAttack } from './frame';
 import { PGD_DEFAULTS } from './pgd';
 import { Rng } from '../engine/seed';
-import { checkInputs, checkLabels } from '../tensor/validate';
 
 /** Feature-attack defaults: PGD-20 l-inf 8/255, step 0.003, uniform start (the PGD protocol), on the feature loss. */
 export const FEATURE_ATTACK_DEFAULTS: GradientAttackOptions = { ...PGD_DEFAULTS };
@@ -30,18 +29,24 @@ export function pickGuides(labels: ArrayLike<number>, seed: number): number[] {
 
 /**
  * Feature attack: maximises `-||phi(x') - phi(x_guide)||_2^2` with the gradient loop, `phi` the model's
- * penultimate features and `x_guide` an example of another class from the same batch (`loss` is ignored).
+ * penultimate features and `x_guide` an example of another class from the same batch (`loss` is ignored);
+ * `featureAttack.record(...)` for the record.
  * @example const xAdv = featureAttack(model, x, y, { eps: 8 / 255, steps: 20 });
  */
-export function featureAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<GradientAttackOptions> = {}): tf.Tensor {
-  checkInputs(x, model.inputShape, opts.bounds ?? FEATURE_ATTACK_DEFAULTS.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
-  const guides = pickGuides(y.dataSync(), opts.seed ?? FEATURE_ATTACK_DEFAULTS.seed);
-  const target = tf.tidy(() => model.apply(tf.gather(x, tf.tensor1d(guides, 'int32')), { training: false }).features);
-  const loss: ExampleLoss = (ctx) => ctx.features.sub(target).square().sum(1).neg() as tf.Tensor1D;
-  try {
-    return gradientAttack(model, x, y, FEATURE_ATTACK_DEFAULTS, { ...opts, loss, targeted: false });
-  } finally {
-    target.dispose();
-  }
-}
+export const featureAttack = defineAttack<GradientAttackOptions>({
+  name: 'feature attack',
+  family: gradientFamily(FEATURE_ATTACK_DEFAULTS),
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  loop: (input) => {
+    const { model, x, y, o } = input;
+    const guides = pickGuides(y.dataSync(), o.seed);
+    const target = tf.tidy(() => model.apply(tf.gather(x, tf.tensor1d(guides, 'int32')), { training: false }).features);
+    const loss: ExampleLoss = (ctx) => ctx.features.sub(target).square().sum(1).neg() as tf.Tensor1D;
+    try {
+      return gradientLoop({ ...input, o: { ...o, loss, targeted: false } });
+    } finally {
+      target.dispose();
+    }
+  },
+});

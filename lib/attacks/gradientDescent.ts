@@ -1,24 +1,29 @@
 /**
  * The one gradient loop behind FGSM, BIM, PGD (l-inf, l2, l1), MIM and loss-specific variants: per-norm
- * hooks for the random start, the step direction and the projection (foolbox's gradient_descent_base).
+ * hooks for the random start, the step direction and the projection (foolbox's gradient_descent_base). The
+ * frame (`frame.ts`) does validation, bounds and the record; this file is only the loop.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { GradientAttackOptions } from './types';
 import type { ExampleLoss } from '../losses/types';
-import type { Norm } from '../types';
+import type { Bounds, Norm } from '../types';
 import { ce } from '../losses/crossEntropy';
 import { lpNorm, perExample, projectBall } from '../tensor/norms';
 import { Rng, normal, uniform } from '../engine/seed';
-import { checkInputs, checkLabels, checkNonNegative, checkNonNegativeInt, checkOneOf, checkPositiveInt, checkPositive } from '../tensor/validate';
+import { is, resolveOptions, stepSizeOf, type OptionFamily } from './options';
+import { bestOfRuns, defineAttack, type DefinedAttack, type LoopInput, type LoopOutput } from './frame';
 
 /** Per-norm behaviour of the loop. */
 export interface NormHooks {
   /** A random point of the ball of radius eps (a perturbation), shape `shape`. */
   randomStart(shape: number[], eps: number, seed: number): tf.Tensor;
-  /** The steepest-ascent direction of unit norm for a gradient. */
-  normalize(grad: tf.Tensor): tf.Tensor;
+  /**
+   * The steepest-ascent direction of unit norm for a gradient; `at` (the iterate and the bounds) lets the
+   * sparse l1 step skip coordinates the box would clip.
+   */
+  normalize(grad: tf.Tensor, at?: { x: tf.Tensor; bounds: Bounds }): tf.Tensor;
   /** Projection of a perturbation onto the ball. */
   project(delta: tf.Tensor, eps: number): tf.Tensor;
 }
@@ -27,6 +32,30 @@ const size = (shape: number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
 
 /** Fraction of coordinates an l1 step moves (foolbox's SparseL1 quantile 0.99: the top 1%). */
 const L1_SPARSITY = 0.01;
+
+/**
+ * The sparse l1 step (foolbox's SparseL1DescentAttack): coordinates already at a bound whose gradient points
+ * out of the box are zeroed first (their mass would be clipped away), then the sign of the top 1% of |g| per
+ * example, normalised to unit l1 norm.
+ */
+function sparseL1Step(grad: tf.Tensor, at?: { x: tf.Tensor; bounds: Bounds }): tf.Tensor {
+  return tf.tidy(() => {
+    const n = grad.shape[0];
+    const d = size(grad.shape);
+    const k = Math.max(1, Math.round(L1_SPARSITY * d));
+    let g = grad;
+    if (at) {
+      const [lo, hi] = at.bounds;
+      const outward = tf.logicalOr(tf.logicalAnd(at.x.lessEqual(lo), grad.less(0)), tf.logicalAnd(at.x.greaterEqual(hi), grad.greater(0)));
+      g = tf.where(outward, tf.zerosLike(grad), grad);
+    }
+    const flat = g.reshape([n, d]);
+    const kth = tf.topk(flat.abs(), k).values.slice([0, k - 1], [n, 1]);
+    const mask = flat.abs().greaterEqual(kth).toFloat();
+    const step = flat.sign().mul(mask);
+    return step.div(step.abs().sum(1, true).maximum(1)).reshape(grad.shape);
+  });
+}
 
 /** The hooks for each norm. */
 export const NORM_HOOKS: Record<Norm, NormHooks> = {
@@ -57,43 +86,39 @@ export const NORM_HOOKS: Record<Norm, NormHooks> = {
         const r = tf.tensor1d(Array.from({ length: shape[0] }, () => eps * rng.next() ** (1 / size(shape))));
         return lap.div(perExample(lpNorm(lap, 'l1').add(1e-12) as tf.Tensor1D, shape)).mul(perExample(r, shape));
       }),
-    normalize: (g) =>
-      tf.tidy(() => {
-        const n = g.shape[0];
-        const d = size(g.shape);
-        const k = Math.max(1, Math.round(L1_SPARSITY * d));
-        const flat = g.reshape([n, d]);
-        const kth = tf.topk(flat.abs(), k).values.slice([0, k - 1], [n, 1]);
-        const mask = flat.abs().greaterEqual(kth).toFloat();
-        const step = flat.sign().mul(mask);
-        return step.div(step.abs().sum(1, true).maximum(1)).reshape(g.shape);
-      }),
+    normalize: sparseL1Step,
     project: (d, eps) => projectBall(d, 'l1', eps),
   },
 };
 
-/** Options with every field resolved. */
-export type ResolvedGradientOptions = GradientAttackOptions & { stepSize: number; loss: ExampleLoss };
+/** The checks of every gradient attack's options. */
+export const GRADIENT_CHECKS: OptionFamily<GradientAttackOptions>['checks'] = {
+  norm: is.oneOf(['linf', 'l2', 'l1'] as const),
+  eps: is.nonNegative,
+  steps: is.nonNegativeInt,
+  restarts: is.positiveInt,
+  randomStart: is.oneOf([false, 'uniform', 'normal'] as const),
+  decay: is.nonNegative,
+  stepSize: is.optional(is.nonNegative),
+  relStepsize: is.nonNegative,
+  startStd: is.positive,
+};
 
-/** Fills defaults and checks every option; throws naming the option on bad input. */
-export function resolveOptions(defaults: GradientAttackOptions, opts: Partial<GradientAttackOptions> = {}): ResolvedGradientOptions {
-  const o = { ...defaults, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as GradientAttackOptions;
-  checkOneOf(o.norm, ['linf', 'l2', 'l1'] as const, 'norm');
-  checkNonNegative(o.eps, 'eps');
-  checkNonNegativeInt(o.steps, 'steps');
-  checkPositiveInt(o.restarts, 'restarts');
-  checkOneOf(o.randomStart, [false, 'uniform', 'normal'] as const, 'randomStart');
-  checkNonNegative(o.decay, 'decay');
-  const stepSize = o.stepSize ?? o.relStepsize * o.eps;
-  checkNonNegative(stepSize, 'stepSize');
-  if (o.randomStart === 'normal') checkPositive(o.startStd, 'startStd');
-  return { ...o, stepSize, loss: o.loss ?? ce };
+/** The option family of a gradient attack with these defaults. */
+export const gradientFamily = (defaults: GradientAttackOptions): OptionFamily<GradientAttackOptions> => ({ defaults, checks: GRADIENT_CHECKS });
+
+/** Options with every field resolved. */
+export type ResolvedGradientOptions = GradientAttackOptions & { stepSize: number; loss: ExampleLoss; bounds: Bounds; trainMode: boolean };
+
+/** The step and the loss filled in (`stepSize ?? relStepsize * eps`, cross-entropy). */
+function complete(o: GradientAttackOptions, bounds: Bounds): ResolvedGradientOptions {
+  return { ...o, stepSize: stepSizeOf(o), loss: o.loss ?? ce, bounds, trainMode: o.trainMode ?? false };
 }
 
 /** Per-example loss and success (misclassified, or hitting the target) of `xAdv`. */
-function evaluate(model: Classifier, xAdv: tf.Tensor, y: tf.Tensor1D, o: ResolvedGradientOptions): { loss: tf.Tensor1D; success: tf.Tensor1D } {
+function lossAndSuccess(model: Classifier, xAdv: tf.Tensor, y: tf.Tensor1D, o: ResolvedGradientOptions): { loss: tf.Tensor1D; success: tf.Tensor1D } {
   return tf.tidy(() => {
-    const f = model.apply(xAdv, { training: false });
+    const f = model.apply(xAdv, { training: o.trainMode });
     const loss = o.loss({ model, x: xAdv, y, logits: f.logits, features: f.features });
     const pred = f.logits.argMax(1);
     const success = (o.targeted ? pred.equal(y) : pred.notEqual(y)) as tf.Tensor1D;
@@ -112,7 +137,7 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
   });
   let momentum: tf.Tensor | undefined;
   const objective = (xa: tf.Tensor): tf.Scalar => {
-    const f = model.apply(xa, { training: false });
+    const f = model.apply(xa, { training: o.trainMode });
     return o.loss({ model, x: xa, y, logits: f.logits, features: f.features }).sum() as tf.Scalar;
   };
   const gradOf = tf.grad(objective);
@@ -127,9 +152,9 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
         m = momentum ? momentum.mul(o.decay).add(gn) : gn;
         g = m;
       }
-      let step = hooks.normalize(g).mul(o.stepSize);
+      let step = hooks.normalize(g, { x: xAdv, bounds: o.bounds }).mul(o.stepSize);
       if (o.earlyStop) {
-        const active = tf.logicalNot(evaluate(model, xAdv, y, o).success).toFloat();
+        const active = tf.logicalNot(lossAndSuccess(model, xAdv, y, o).success).toFloat();
         step = step.mul(perExample(active as tf.Tensor1D, step.shape));
       }
       const delta = hooks.project(xAdv.add(step).sub(x), o.eps);
@@ -145,34 +170,34 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
 }
 
 /**
- * Runs the gradient loop with restarts, keeping per example the restart that succeeds, else the one of
- * highest loss. `x` must be a batch in `bounds`, `y` int labels (targets when `targeted`).
+ * The gradient loop with its restarts, keeping per example the restart that succeeds, else the one of
+ * highest loss (all examples run every restart, as the TRADES / AT_HE evaluation code).
+ */
+export function gradientLoop({ model, x, y, o: opts, bounds }: LoopInput<GradientAttackOptions>): LoopOutput {
+  const o = complete(opts, bounds);
+  const rng = new Rng(o.seed);
+  const adversarial = bestOfRuns(o.restarts, () => {
+    const adv = descend(model, x, y, o, rng.seed());
+    return o.restarts === 1 ? { adversarial: adv } : { adversarial: adv, ...lossAndSuccess(model, adv, y, o) };
+  });
+  return { adversarial };
+}
+
+/** A gradient attack in the frame, with these defaults. */
+export function gradientDescentAttack(name: string, defaults: GradientAttackOptions): DefinedAttack<GradientAttackOptions> {
+  return defineAttack({ name, family: gradientFamily(defaults), norm: (o) => o.norm, eps: (o) => o.eps, targeted: (o) => o.targeted, loop: gradientLoop });
+}
+
+/**
+ * Runs the gradient loop over `defaults` (kept for callers of the earlier API: `pgd` is this with
+ * `PGD_DEFAULTS`). `x` must be a batch in the bounds, `y` int labels (targets when `targeted`).
+ * @example const xAdv = gradientAttack(model, x, y, PGD_DEFAULTS, { eps: 0.3 });
  */
 export function gradientAttack(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, defaults: GradientAttackOptions, opts?: Partial<GradientAttackOptions>): tf.Tensor {
-  const o = resolveOptions(defaults, opts);
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
-  const rng = new Rng(o.seed);
-  let best = descend(model, x, y, o, rng.seed());
-  if (o.restarts === 1) return best;
-  let bestEval = evaluate(model, best, y, o);
-  for (let r = 1; r < o.restarts; r++) {
-    const cand = descend(model, x, y, o, rng.seed());
-    const candEval = evaluate(model, cand, y, o);
-    const [nextBest, nextLoss, nextSuccess] = tf.tidy(() => {
-      // Success beats failure; among equals, the higher loss wins.
-      const better = tf.logicalOr(
-        tf.logicalAnd(candEval.success, tf.logicalNot(bestEval.success)),
-        tf.logicalAnd(candEval.success.equal(bestEval.success), candEval.loss.greater(bestEval.loss)),
-      );
-      const mask = perExample(better as tf.Tensor1D, x.shape).tile([1, ...x.shape.slice(1)]);
-      return [tf.where(mask, cand, best), tf.where(better, candEval.loss, bestEval.loss), tf.logicalOr(candEval.success, bestEval.success)];
-    });
-    for (const t of [best, cand, bestEval.loss, bestEval.success, candEval.loss, candEval.success]) t.dispose();
-    best = nextBest;
-    bestEval = { loss: nextLoss as tf.Tensor1D, success: nextSuccess as tf.Tensor1D };
-  }
-  bestEval.loss.dispose();
-  bestEval.success.dispose();
-  return best;
+  return gradientDescentAttack('gradient attack', defaults)(model, x, y, opts);
+}
+
+/** Resolves gradient-attack options against `defaults` with every check (the training methods' resolver). */
+export function resolveGradientOptions(defaults: GradientAttackOptions, opts: Partial<GradientAttackOptions> = {}): GradientAttackOptions {
+  return resolveOptions(gradientFamily(defaults), opts);
 }

@@ -8,19 +8,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
 import { lpNorm } from '../tensor/norms';
-import { checkInputs, checkLabels, checkNonNegative, checkNonNegativeInt, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
 import { margin } from '../losses/margin';
-import { logitJacobian, mergeRows, withDefaults } from './util';
+import { logitJacobian, mergeRows } from './util';
+import { is, type OptionFamily } from './options';
+import { defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
+import { adamDispose, adamInit, adamUpdate } from './optimizers';
+import { msg } from '../messages';
 
-/** Result of a minimum-norm attack (foolbox's named record). */
-export interface MinNormResult {
-  /** Adversarial inputs; where the attack failed, the last iterate (DeepFool) or the clean input (C&W). */
-  adversarial: tf.Tensor;
-  /** Per example: misclassified at `adversarial`. */
-  success: boolean[];
-  /** Per example: the norm of `adversarial - x` in the attack's norm. */
-  perturbationNorm: number[];
-}
+/**
+ * Result of a minimum-norm attack: the frame's {@link AttackResult} with `eps: null`. `adversarial` is, where
+ * the attack failed, the last iterate (DeepFool) or the clean input (C&W).
+ */
+export type MinNormResult = AttackResult;
 
 /** Options of {@link deepfool}. */
 export interface DeepFoolOptions {
@@ -30,29 +29,34 @@ export interface DeepFoolOptions {
   steps: number;
   /** Overshoot: the final step is scaled by 1 + overshoot (default 0.02, as the paper). */
   overshoot: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
 /** DeepFool defaults from the paper: 100 iterations, overshoot 0.02, l2. */
-export const DEEPFOOL_DEFAULTS: DeepFoolOptions = { norm: 'l2', steps: 100, overshoot: 0.02, bounds: [0, 1] };
+export const DEEPFOOL_DEFAULTS: DeepFoolOptions = { norm: 'l2', steps: 100, overshoot: 0.02 };
+
+const DEEPFOOL: OptionFamily<DeepFoolOptions> = {
+  defaults: DEEPFOOL_DEFAULTS,
+  checks: { norm: is.oneOf(['l2', 'linf'] as const), steps: is.nonNegativeInt, overshoot: is.nonNegative },
+};
 
 /**
  * DeepFool (Moosavi-Dezfooli et al., 2016, Algorithm 2, multi-class; eq. 7 for l2 and its l-inf analogue with
  * the dual l1 norm): linearise the classifier, step to the nearest linearised boundary, repeat until the
  * prediction changes (each example stops on its own). On an affine binary classifier one step lands exactly
  * on the hyperplane (times 1 + overshoot).
- * @example const { adversarial, perturbationNorm } = deepfoolRecord(model, x, y, { norm: 'l2' });
+ * Called, the adversarial inputs; `deepfool.record(...)` (= {@link deepfoolRecord}) the record with the norms.
+ * @example const { adversarial, perturbationNorm } = deepfool.record(model, x, y, { norm: 'l2' });
  */
-export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<DeepFoolOptions> = {}): MinNormResult {
-  const o = withDefaults(DEEPFOOL_DEFAULTS, opts);
-  checkOneOf(o.norm, ['l2', 'linf'] as const, 'norm');
-  checkNonNegativeInt(o.steps, 'steps');
-  checkNonNegative(o.overshoot, 'overshoot');
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
+export const deepfool = defineAttack<DeepFoolOptions>({ name: 'deepfool', family: DEEPFOOL, norm: (o) => o.norm, eps: () => null, loop: deepfoolLoop });
+
+/** DeepFool's record form: `deepfool.record`. */
+export const deepfoolRecord = deepfool.record;
+
+function deepfoolLoop({ model, x, y, o, bounds }: LoopInput<DeepFoolOptions>): LoopOutput {
   const K = model.numClasses;
-  const [lo, hi] = o.bounds;
+  const [lo, hi] = bounds;
   const labels = y.dataSync();
   let rTot = tf.zerosLike(x);
   const current = () => tf.tidy(() => x.add(rTot.mul(1 + o.overshoot)).clipByValue(lo, hi));
@@ -101,30 +105,15 @@ export function deepfoolRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   }
   const adversarial = current();
   rTot.dispose();
-  return minNormResult(model, x, y, adversarial, o.norm);
-}
-
-/** Builds a minimum-norm attack's record: success and norms of `adversarial` (which it keeps) against `x`. */
-export function minNormResult(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, adversarial: tf.Tensor, norm: 'l2' | 'linf'): MinNormResult {
-  const [pred, dist] = tf.tidy(() => [model.apply(adversarial, { training: false }).logits.argMax(1), lpNorm(adversarial.sub(x), norm)]);
-  const labels = y.dataSync();
-  const success = Array.from(pred.dataSync(), (p, i) => p !== labels[i]);
-  const perturbationNorm = Array.from(dist.dataSync());
-  tf.dispose([pred, dist]);
-  return { adversarial, success, perturbationNorm };
-}
-
-/**
- * DeepFool returning only the adversarial inputs (the common attack call shape).
- * @example const xAdv = deepfool(model, x, y, { norm: 'linf' });
- */
-export function deepfool(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<DeepFoolOptions> = {}): tf.Tensor {
-  return deepfoolRecord(model, x, y, opts).adversarial;
+  return { adversarial };
 }
 
 /** Options of {@link cwL2}. */
 export interface CwL2Options {
-  /** Adam steps per value of c (paper: up to 10,000; default 100). */
+  /**
+   * Adam steps per value of c (default 100; the reference code runs 10,000, so with the default the norms
+   * are larger than the paper's: state it where a table reports C&W norms, as the record's `note` does).
+   */
   steps: number;
   /** Binary-search steps over the constant c (default 9, as the paper). */
   binarySteps: number;
@@ -134,30 +123,44 @@ export interface CwL2Options {
   lr: number;
   /** Confidence kappa of the margin term (default 0). */
   confidence: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
-/** C&W l2 defaults: 9 binary-search steps from c = 1e-3, Adam lr 0.01, kappa 0; 100 steps (the paper runs up to 10,000). */
-export const CW_L2_DEFAULTS: CwL2Options = { steps: 100, binarySteps: 9, initialConst: 1e-3, lr: 0.01, confidence: 0, bounds: [0, 1] };
+/** C&W l2 defaults: 9 binary-search steps from c = 1e-3, Adam lr 0.01, kappa 0; 100 steps (the reference code: 10,000). */
+export const CW_L2_DEFAULTS: CwL2Options = { steps: 100, binarySteps: 9, initialConst: 1e-3, lr: 0.01, confidence: 0 };
+
+/** The step budget of the reference C&W l2 code (Carlini's `l2_attack.py`, MAX_ITERATIONS). */
+export const CW_L2_REFERENCE_STEPS = 10000;
+
+const CW_L2: OptionFamily<CwL2Options> = {
+  defaults: CW_L2_DEFAULTS,
+  checks: { steps: is.nonNegativeInt, binarySteps: is.positiveInt, initialConst: is.positive, lr: is.positive, confidence: is.nonNegative },
+};
 
 /**
  * Carlini-Wagner l2 attack (Carlini & Wagner, 2017, Sec. V.A): minimise `||x' - x||_2^2 + c max(Z_y - max_{i!=y} Z_i, -kappa)`
  * over `x' = (tanh(w) + 1) / 2` (scaled to the bounds) with Adam, and binary-search c per example: halve towards
  * the last failure after a success, multiply by 10 until the first success. Keeps the smallest successful perturbation.
- * @example const { perturbationNorm } = cwL2Record(model, x, y, { steps: 200 });
+ * Called, the adversarial inputs (clean inputs where it failed); `cwL2.record(...)` the record, whose `note`
+ * states the step budget against the reference's 10,000.
+ * @example const { perturbationNorm, note } = cwL2.record(model, x, y, { steps: 200 });
  */
-export function cwL2Record(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<CwL2Options> = {}): MinNormResult {
-  const o = withDefaults(CW_L2_DEFAULTS, opts);
-  checkNonNegativeInt(o.steps, 'steps');
-  checkPositiveInt(o.binarySteps, 'binarySteps');
-  checkPositive(o.initialConst, 'initialConst');
-  checkPositive(o.lr, 'lr');
-  checkNonNegative(o.confidence, 'confidence');
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
+export const cwL2 = defineAttack<CwL2Options>({
+  name: 'cw-l2',
+  family: CW_L2,
+  norm: () => 'l2',
+  eps: () => null,
+  note: (o) => (o.steps < CW_L2_REFERENCE_STEPS ? msg.cwSteps(o.steps, CW_L2_REFERENCE_STEPS) : undefined),
+  loop: cwL2Loop,
+});
+
+/** C&W l2's record form: `cwL2.record`. */
+export const cwL2Record = cwL2.record;
+
+function cwL2Loop({ model, x, y, o, bounds }: LoopInput<CwL2Options>): LoopOutput {
   const n = x.shape[0];
-  const [lo, hi] = o.bounds;
+  const [lo, hi] = bounds;
   const toBox = (w: tf.Tensor) => w.tanh().add(1).div(2).mul(hi - lo).add(lo);
   // atanh of the clean input, shrunk slightly so that inputs on the bounds stay finite.
   const w0 = tf.tidy(() => tf.atanh(x.sub(lo).div(hi - lo).mul(2).sub(1).mul(0.999999)));
@@ -177,23 +180,17 @@ export function cwL2Record(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts
     const cT = tf.tensor1d(c);
     const gradOf = objective(cT);
     let delta = tf.zerosLike(x);
-    let m1 = tf.zerosLike(x);
-    let m2 = tf.zerosLike(x);
+    let adam = adamInit(x.shape);
     const found = new Uint8Array(n);
     for (let t = 1; t <= o.steps; t++) {
-      const [d, a, v] = tf.tidy(() => {
-        // Adam (Kingma & Ba, 2015) with beta1 0.9, beta2 0.999, as the reference implementation.
-        const g = gradOf(delta);
-        const na = m1.mul(0.9).add(g.mul(0.1));
-        const nv = m2.mul(0.999).add(g.square().mul(0.001));
-        const mh = na.div(1 - 0.9 ** t);
-        const vh = nv.div(1 - 0.999 ** t);
-        return [delta.sub(mh.div(vh.sqrt().add(1e-8)).mul(o.lr)), na, nv];
-      });
-      tf.dispose([delta, m1, m2]);
+      // Adam (Kingma & Ba, 2015) with beta1 0.9, beta2 0.999, as the reference implementation.
+      const g = gradOf(delta);
+      const step = adamUpdate(g, adam, { lr: o.lr });
+      const d = delta.add(step.update);
+      tf.dispose([g, delta, step.update]);
+      adamDispose(adam);
       delta = d;
-      m1 = a;
-      m2 = v;
+      adam = step.state;
       const xa = tf.tidy(() => toBox(w0.add(delta)));
       const [mg, l2] = tf.tidy(() => [margin(model.apply(xa, { training: false }).logits, y), lpNorm(xa.sub(x), 'l2')]);
       const mv = mg.dataSync();
@@ -212,7 +209,8 @@ export function cwL2Record(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts
       }
       tf.dispose([xa, mg, l2]);
     }
-    tf.dispose([delta, m1, m2, cT]);
+    tf.dispose([delta, cT]);
+    adamDispose(adam);
     for (let i = 0; i < n; i++) {
       if (found[i]) {
         upper[i] = Math.min(upper[i], c[i]);
@@ -224,13 +222,5 @@ export function cwL2Record(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts
     }
   }
   w0.dispose();
-  return minNormResult(model, x, y, best, 'l2');
-}
-
-/**
- * C&W l2 returning only the adversarial inputs (clean inputs where it failed).
- * @example const xAdv = cwL2(model, x, y, { binarySteps: 5 });
- */
-export function cwL2(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<CwL2Options> = {}): tf.Tensor {
-  return cwL2Record(model, x, y, opts).adversarial;
+  return { adversarial: best };
 }

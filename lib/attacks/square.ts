@@ -7,14 +7,13 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Classifier } from '../models/classifier';
 import type { Bounds } from '../types';
-import type { BlackBoxResult } from './blackBox';
 import { Rng } from '../engine/seed';
-import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositive, checkPositiveInt } from '../tensor/validate';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
-import { marginsSync, predictSync, takeFlatRows, withDefaults } from './util';
+import { marginsSync, predictSync, takeFlatRows } from './util';
+import { is, type OptionFamily } from './options';
+import { defineAttack, type LoopInput, type LoopOutput } from './frame';
 
 /** Options of {@link square} and {@link squareRecord}. */
 export interface SquareOptions {
@@ -36,12 +35,17 @@ export interface SquareOptions {
   rescaleSchedule: boolean;
   /** Seed of the stripes, windows and signs (default 0). */
   seed: number;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
 }
 
 /** Square defaults as AutoAttack's standard version: l-inf 8/255, p_init 0.8, 5000 queries, schedule not rescaled. */
-export const SQUARE_DEFAULTS: SquareOptions = { norm: 'linf', eps: 8 / 255, queries: 5000, pInit: 0.8, rescaleSchedule: false, seed: 0, bounds: [0, 1] };
+export const SQUARE_DEFAULTS: SquareOptions = { norm: 'linf', eps: 8 / 255, queries: 5000, pInit: 0.8, rescaleSchedule: false, seed: 0 };
+
+const SQUARE: OptionFamily<SquareOptions> = {
+  defaults: SQUARE_DEFAULTS,
+  checks: { norm: is.oneOf(['linf'] as const), eps: is.nonNegative, queries: is.positiveInt, pInit: is.positiveAtMost(1) },
+};
 
 /**
  * Fraction of pixels a square covers at update `it` (AutoAttack's p_selection): p_init halved at iterations 10,
@@ -59,20 +63,25 @@ export function squareP(it: number, pInit: number, updates: number, rescale: boo
  * Square Attack l-inf (Andriushchenko et al., 2020, Algorithm 1 with the l-inf proposal; AutoAttack's square.py)
  * on image batches [N, H, W, C]. Only examples classified correctly and not yet fooled are queried. Windows and
  * signs are drawn per example (as the paper's code; AutoAttack shares one window across the batch) from a
- * stream seeded per example, so an example's run does not depend on which others are still active.
- * @example const { adversarial, queries } = squareRecord(model, x, y, { eps: 8 / 255, queries: 1000 });
+ * stream seeded per example, so an example's run does not depend on which others are still active. Called,
+ * the adversarial inputs (clean inputs where the example was misclassified clean); `square.record(...)`
+ * (= {@link squareRecord}) the record with the queries.
+ * @example const { adversarial, queries } = square.record(model, x, y, { eps: 8 / 255, queries: 1000 });
  */
-export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<SquareOptions> = {}): BlackBoxResult {
-  const o = withDefaults(SQUARE_DEFAULTS, opts);
-  checkOneOf(o.norm, ['linf'] as const, 'norm');
-  checkNonNegative(o.eps, 'eps');
-  checkPositiveInt(o.queries, 'queries');
-  checkPositive(o.pInit, 'pInit');
-  assert(o.pInit <= 1, () => msg.atMost('pInit', 1, o.pInit));
-  assert(model.inputShape.length === 3, () => msg.imageInputs('Square Attack', model.inputShape));
-  checkInputs(x, model.inputShape, o.bounds, 'x');
-  checkLabels(y, x.shape[0], model.numClasses, 'y');
-  const [lo, hi] = o.bounds;
+export const square = defineAttack<SquareOptions>({
+  name: 'square',
+  family: SQUARE,
+  norm: (o) => o.norm,
+  eps: (o) => o.eps,
+  checkModel: (model) => assert(model.inputShape.length === 3, () => msg.imageInputs('Square Attack', model.inputShape)),
+  loop: squareLoop,
+});
+
+/** {@link square}'s record form. */
+export const squareRecord = square.record;
+
+function squareLoop({ model, x, y, o, bounds }: LoopInput<SquareOptions>): LoopOutput {
+  const [lo, hi] = bounds;
   const [H, W, C] = model.inputShape;
   const n = x.shape[0];
   const d = H * W * C;
@@ -144,15 +153,5 @@ export function squareRecord(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, op
       }
     });
   }
-  const adversarial = tf.tensor(xb, x.shape);
-  const pred = predictSync(model, adversarial);
-  return { adversarial, success: Array.from(pred, (p, i) => p !== labels[i]), queries };
-}
-
-/**
- * Square Attack returning only the adversarial inputs (clean inputs where the example was misclassified clean).
- * @example const xAdv = square(model, x, y, { norm: 'linf', eps: 8 / 255, queries: 5000, seed: 0 });
- */
-export function square(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: Partial<SquareOptions> = {}): tf.Tensor {
-  return squareRecord(model, x, y, opts).adversarial;
+  return { adversarial: tf.tensor(xb, x.shape), queries };
 }

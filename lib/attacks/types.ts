@@ -1,6 +1,7 @@
 /**
- * One call shape for every attack, as in foolbox 3:
- * `attack(model, x, y, options) -> adversarial inputs`. Threat-model parameters are explicit options.
+ * One call shape for every attack, as in foolbox 3: `attack(model, x, y, options) -> adversarial inputs`, and
+ * `attack.record(model, x, y, options) -> AttackResult` beside it (see `frame.ts`). Threat-model parameters
+ * are explicit options.
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -16,7 +17,7 @@ export interface GradientAttackOptions {
   eps: number;
   /** Iterations. */
   steps: number;
-  /** Absolute step size; when omitted `relStepsize * eps`. */
+  /** Absolute step size; when omitted `relStepsize * eps` (defaults never set it, so eps moves the step). */
   stepSize?: number;
   /** Step size relative to eps, used when `stepSize` is omitted. */
   relStepsize: number;
@@ -32,8 +33,13 @@ export interface GradientAttackOptions {
   seed: number;
   /** Objective maximised (minimised when targeted); default cross-entropy. */
   loss?: ExampleLoss;
-  /** Input bounds (default [0, 1]). */
-  bounds: Bounds;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
+  /**
+   * Forward passes in training mode (batch-norm on batch statistics, running averages updated), as FastAT's
+   * reference takes its FGSM gradient (default false: the papers' evaluations attack in eval mode).
+   */
+  trainMode?: boolean;
   /** Stop moving an example once it is misclassified (or hits the target). Off for the papers' protocols. */
   earlyStop: boolean;
   /** Momentum decay (MIM); 0 for plain PGD. */

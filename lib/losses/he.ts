@@ -62,9 +62,11 @@ export function mheLoss(opts: HeLossOptions = {}): ExampleLoss {
 }
 
 /**
- * The HE attack objective: Eq. (6) with margin 0 (Table 1, L_A with HE: CE on S(s cos theta)) as an
+ * The HE attack objective: Eq. (6) with margin 0 as an
  * {@link ExampleLoss} for `pgd({ loss })`. It is the inner maximisation of every HE training method here; with
- * the training margin (`m: 0.2`) it is the paper's adaptive attack of Sec. 4.1.
+ * the training margin (`m: 0.2`) it is the paper's adaptive attack of Sec. 4.1. Table 1 writes the attack
+ * loss L_A with HE as CE on S(cos theta), without a scale; the scale s comes from the authors' code, which
+ * attacks CE on S(s cos theta).
  * @param opts s (default 15) and m (default 0)
  * @example pgd(model, x, y, { eps: 0.3, loss: heAttackLoss({ s: 15 }) })
  */

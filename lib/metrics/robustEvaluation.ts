@@ -11,18 +11,27 @@ import { accuracyRecord, type AccuracyRecord } from './accuracy';
 import { apgd, apgdT } from '../attacks/apgd';
 import { fab, fabT } from '../attacks/fab';
 import { square } from '../attacks/square';
+import type { AttackResult } from '../attacks/frame';
 import { cwLoss } from '../losses/margin';
-import { ce } from '../losses/crossEntropy';
-import { lossAndGrad, predictSync, rows } from '../attacks/util';
+import { predictSync, rows } from '../attacks/util';
 import { checkInputs, checkLabels, checkNonNegative, checkOneOf, checkPositiveInt } from '../tensor/validate';
+import { boundsOf } from '../attacks/frame';
 import { msg } from '../messages';
+import { blackBoxStronger, epsNotMonotone, probabilityOutputs, randomness, zeroGradients, type Flag } from './checks';
+
+/** The threat model an ensemble member is run at. */
+export interface EvaluationThreat {
+  norm: 'linf' | 'l2';
+  eps: number;
+  seed: number;
+}
 
 /** One member of the ensemble. */
 export interface EvaluationAttack {
   /** Name in the report. */
   name: string;
-  /** Runs the attack at the evaluation's threat model; returns adversarial inputs. */
-  run: (model: Classifier, x: tf.Tensor, y: tf.Tensor1D, threat: { norm: Norm; eps: number; seed: number }) => tf.Tensor;
+  /** Runs the attack at the evaluation's threat model; returns its record (the frame's `attack.record`). */
+  run: (model: Classifier, x: tf.Tensor, y: tf.Tensor1D, threat: EvaluationThreat) => AttackResult;
   /** Score-based attack: if it fools points the white-box attacks before it missed, gradient masking is flagged. */
   blackBox?: boolean;
 }
@@ -30,11 +39,12 @@ export interface EvaluationAttack {
 /** Options of {@link defaultAttacks}. */
 export interface EnsembleOptions {
   /**
-   * 'fast' (default): the two APGD attacks only, cheap enough for tests and notebooks. 'standard': AutoAttack's
-   * standard version, APGD-CE, APGD-T, FAB-T and Square (l-inf), in that order.
+   * 'standard' (default): AutoAttack's standard version, APGD-CE, APGD-T, FAB-T and Square (l-inf), in that
+   * order. 'fast': the two APGD attacks only, cheap enough for tests, and NOT a robustness evaluation
+   * (evaluate() flags it): no FAB and no black-box attack, so masking goes unnoticed.
    */
   version: 'fast' | 'standard';
-  /** Norm the ensemble will be run at: Square (l-inf only) joins the standard version for 'linf' (default 'linf'). */
+  /** Norm the ensemble will be run at: Square (l-inf only here) joins the standard version for 'linf' (default 'linf'). */
   norm: 'linf' | 'l2';
   /** Square's query budget per example (default 5000, as AutoAttack). */
   queries: number;
@@ -43,33 +53,33 @@ export interface EnsembleOptions {
 /**
  * The default ensemble for `numClasses` classes, after AutoAttack's standard version: APGD-CE, then APGD-T
  * (>= 4 classes) or APGD-DLR (3 classes) or APGD with the C&W margin (2 classes, where DLR is undefined),
- * `steps` iterations each. With `version: 'standard'` FAB follows (FAB-T over min(9, K - 1) targets for >= 4
- * classes, untargeted FAB below), `steps` iterations, then for 'linf' the Square Attack with `queries` queries,
- * flagged as black-box (a point it fools after the white-box attacks missed it raises the masking flag).
- * @example const attacks = defaultAttacks(10, 100, { version: 'standard', norm: 'linf' });
+ * `steps` iterations each; then FAB (FAB-T over min(9, K - 1) targets for >= 4 classes, untargeted FAB below),
+ * `steps` iterations, then for 'linf' the Square Attack with `queries` queries, flagged as black-box. The
+ * reference's l2 ensemble also runs Square-l2, which is not built here: the l2 list ends at FAB.
+ * `version: 'fast'` stops after the two APGD attacks.
+ * @example const attacks = defaultAttacks(10, 100, { norm: 'linf' });
  */
 export function defaultAttacks(numClasses: number, steps = 100, opts: Partial<EnsembleOptions> = {}): EvaluationAttack[] {
-  const version = opts.version ?? 'fast';
+  const version = opts.version ?? 'standard';
   const norm = opts.norm ?? 'linf';
   const queries = opts.queries ?? 5000;
   checkOneOf(version, ['fast', 'standard'] as const, 'version');
   checkOneOf(norm, ['linf', 'l2'] as const, 'norm');
   checkPositiveInt(queries, 'queries');
-  // The evaluation's threat model with this ensemble's iterations, for the gradient attacks (l-inf or l2).
-  const at = (t: Parameters<EvaluationAttack['run']>[3]) => ({ ...t, norm: t.norm as 'linf' | 'l2', steps });
-  const ceAttack: EvaluationAttack = { name: 'apgd-ce', run: (m, x, y, t) => apgd(m, x, y, { ...at(t), loss: 'ce' }) };
+  const at = (t: EvaluationThreat) => ({ ...t, steps });
+  const ceAttack: EvaluationAttack = { name: 'apgd-ce', run: (m, x, y, t) => apgd.record(m, x, y, { ...at(t), loss: 'ce' }) };
   const second: EvaluationAttack =
     numClasses >= 4
-      ? { name: 'apgd-t', run: (m, x, y, t) => apgdT(m, x, y, at(t)) }
+      ? { name: 'apgd-t', run: (m, x, y, t) => apgdT.record(m, x, y, at(t)) }
       : numClasses === 3
-        ? { name: 'apgd-dlr', run: (m, x, y, t) => apgd(m, x, y, { ...at(t), loss: 'dlr' }) }
-        : { name: 'apgd-cw', run: (m, x, y, t) => apgd(m, x, y, { ...at(t), loss: cwLoss }) };
+        ? { name: 'apgd-dlr', run: (m, x, y, t) => apgd.record(m, x, y, { ...at(t), loss: 'dlr' }) }
+        : { name: 'apgd-cw', run: (m, x, y, t) => apgd.record(m, x, y, { ...at(t), loss: cwLoss }) };
   if (version === 'fast') return [ceAttack, second];
   // AutoAttack runs FAB-T only where APGD-T runs; with fewer classes the untargeted FAB covers every boundary.
   const fabAttack: EvaluationAttack =
-    numClasses >= 4 ? { name: 'fab-t', run: (m, x, y, t) => fabT(m, x, y, at(t)) } : { name: 'fab', run: (m, x, y, t) => fab(m, x, y, at(t)) };
-  // Square is given the evaluation's norm so that running a 'linf' list at 'l2' fails with a named error.
-  const squareAttack: EvaluationAttack = { name: 'square', blackBox: true, run: (m, x, y, t) => square(m, x, y, { ...t, norm: t.norm as 'linf', queries }) };
+    numClasses >= 4 ? { name: 'fab-t', run: (m, x, y, t) => fabT.record(m, x, y, at(t)) } : { name: 'fab', run: (m, x, y, t) => fab.record(m, x, y, at(t)) };
+  // Square is l-inf only: run at 'l2' it fails with the option's named error rather than a silent cast.
+  const squareAttack: EvaluationAttack = { name: 'square', blackBox: true, run: (m, x, y, t) => square.record(m, x, y, { ...t, norm: t.norm as 'linf', queries }) };
   return norm === 'linf' ? [ceAttack, second, fabAttack, squareAttack] : [ceAttack, second, fabAttack];
 }
 
@@ -88,8 +98,10 @@ export interface EvaluateOptions {
   norm: 'linf' | 'l2';
   /** Radius. */
   eps: number;
-  /** Attacks in order (default {@link defaultAttacks}). */
+  /** Attacks in order (default: {@link defaultAttacks} of `version` at this norm). */
   attacks?: EvaluationAttack[];
+  /** The default ensemble's version when `attacks` is not given (default 'standard'; 'fast' is flagged as not a robustness evaluation). */
+  version?: 'fast' | 'standard';
   /** Seed passed to every attack (default 0). */
   seed?: number;
   /** Examples per attack call (default 256). */
@@ -109,11 +121,15 @@ export interface AttackRow {
   robust: AccuracyRecord;
   /** Points this attack fooled that the earlier ones had not. */
   flipped: number;
+  /** Model queries this attack spent on those points, where it counts them. */
+  queries?: number;
 }
 
 /** Result of {@link evaluate}: plain data for tables. */
 export interface EvaluationRecord {
   norm: Norm;
+  /** Which ensemble ran: the default of a version, or the caller's list ('custom'). */
+  ensemble: 'standard' | 'fast' | 'custom';
   eps: number;
   clean: AccuracyRecord;
   perAttack: AttackRow[];
@@ -130,23 +146,26 @@ export interface EvaluationRecord {
     /** Points fooled by a black-box attack after all white-box attacks before it had failed. */
     blackBoxFlipped: number;
   };
-  /** The masking flags raised (texts from messages.ts); empty when none. */
-  flags: string[];
+  /** The flags raised (codes and texts from messages.ts, see checks.ts); empty when none. */
+  flags: Flag[];
 }
 
 /**
  * Runs the attacks in order on the still-robust points and reports clean, per-attack and final robust
- * accuracy with 95% intervals, and the gradient-masking flags.
+ * accuracy with 95% intervals, and the flags of checks.ts. A point counts as fooled when the attack's record
+ * says success within the threat model (a record outside the ball raises 'left-threat-model' instead).
  * @example const r = await evaluate(model, x, y, { norm: 'linf', eps: 8 / 255 }); r.robust.accuracy
  */
 export async function evaluate(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, opts: EvaluateOptions): Promise<EvaluationRecord> {
   checkOneOf(opts.norm, ['linf', 'l2'] as const, 'norm');
   checkNonNegative(opts.eps, 'eps');
-  checkInputs(x, model.inputShape, [0, 1], 'x');
+  checkInputs(x, model.inputShape, boundsOf(model), 'x');
   checkLabels(y, x.shape[0], model.numClasses, 'y');
   const bs = opts.batchSize ?? 256;
   checkPositiveInt(bs, 'batchSize');
-  const attacks = opts.attacks ?? defaultAttacks(model.numClasses);
+  const version = opts.version ?? 'standard';
+  checkOneOf(version, ['fast', 'standard'] as const, 'version');
+  const attacks = opts.attacks ?? defaultAttacks(model.numClasses, 100, { version, norm: opts.norm });
   const seed = opts.seed ?? 0;
   const log = opts.log ?? ((l: string) => console.warn(l));
   const n = x.shape[0];
@@ -154,20 +173,31 @@ export async function evaluate(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   const clean = predictSync(model, x);
   const robust = Array.from(clean, (p, i) => p === labels[i]);
   const cleanRecord = accuracyRecord(robust);
+  const flags: Flag[] = [];
+  const raise = (f: Flag | undefined) => {
+    if (f && !flags.some((g) => g.code === f.code && g.message === f.message)) {
+      flags.push(f);
+      log(f.message);
+    }
+  };
 
-  /** Indices among `idx` that `run` fools, in batches. */
-  const fooled = (idx: number[], run: (xb: tf.Tensor, yb: tf.Tensor1D) => tf.Tensor): number[] => {
+  /** Indices among `idx` that the attack fools within the threat model, in batches, and the queries it spent on them. */
+  const fooled = (a: EvaluationAttack, idx: number[], eps: number): { fooled: number[]; queries?: number } => {
     const out: number[] = [];
+    let queries: number | undefined;
     for (let s = 0; s < idx.length; s += bs) {
       const part = idx.slice(s, s + bs);
       const xb = rows(x, part);
       const yb = rows(y, part) as tf.Tensor1D;
-      const xa = run(xb, yb);
-      const p = predictSync(model, xa);
-      part.forEach((g, k) => p[k] !== labels[g] && out.push(g));
-      tf.dispose([xb, yb, xa]);
+      const r = a.run(model, xb, yb, { norm: opts.norm, eps, seed });
+      const worst = Math.max(...r.perturbationNorm);
+      const inside = r.perturbationNorm.map((d) => r.eps === null || d <= eps * (1 + 1e-4) + 1e-6);
+      if (inside.some((v) => !v)) raise({ code: 'left-threat-model', message: msg.leftThreatModel(a.name, r.norm, eps, worst) });
+      part.forEach((g, k) => r.success[k] && inside[k] && out.push(g));
+      if (r.queries) queries = (queries ?? 0) + part.reduce((q, _g, k) => q + r.queries![k], 0);
+      tf.dispose([xb, yb, r.adversarial]);
     }
-    return out;
+    return { fooled: out, queries };
   };
 
   const perAttack: AttackRow[] = [];
@@ -175,53 +205,37 @@ export async function evaluate(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, 
   let blackBoxFlipped = 0;
   for (const a of attacks) {
     const idx = robust.flatMap((r, i) => (r ? [i] : []));
-    const f = idx.length ? fooled(idx, (xb, yb) => a.run(model, xb, yb, { norm: opts.norm, eps: opts.eps, seed })) : [];
-    for (const i of f) robust[i] = false;
-    if (a.blackBox && whiteBoxSeen) blackBoxFlipped += f.length;
+    const f = idx.length ? fooled(a, idx, opts.eps) : { fooled: [] };
+    for (const i of f.fooled) robust[i] = false;
+    if (a.blackBox && whiteBoxSeen) blackBoxFlipped += f.fooled.length;
     if (!a.blackBox) whiteBoxSeen = true;
-    if (a.blackBox && whiteBoxSeen && f.length > 0) log(msg.maskingBlackBox(a.name, f.length));
-    perAttack.push({ attack: a.name, robust: accuracyRecord(robust), flipped: f.length });
+    const row: AttackRow = { attack: a.name, robust: accuracyRecord(robust), flipped: f.fooled.length };
+    if (f.queries !== undefined) row.queries = f.queries;
+    perAttack.push(row);
   }
-  const record: EvaluationRecord = { norm: opts.norm, eps: opts.eps, clean: cleanRecord, perAttack, robust: accuracyRecord(robust), flags: [] };
-  if (blackBoxFlipped > 0) record.flags.push(msg.maskingBlackBox(attacks.filter((a) => a.blackBox).map((a) => a.name).join(', '), blackBoxFlipped));
+  const ensemble = opts.attacks ? 'custom' : version;
+  const record: EvaluationRecord = { norm: opts.norm, eps: opts.eps, ensemble, clean: cleanRecord, perAttack, robust: accuracyRecord(robust), flags };
+  if (ensemble === 'fast') raise({ code: 'fast-ensemble', message: msg.fastEnsemble() });
+  raise(blackBoxStronger(attacks.filter((a) => a.blackBox).map((a) => a.name).join(', '), blackBoxFlipped));
   if (opts.checks === false || attacks.length === 0) return record;
 
-  // Check 1: exactly-zero input gradients on clean-correct points (shattered or saturated gradients).
+  const head = x.slice(0, Math.min(n, bs));
+  raise(await probabilityOutputs(model, head));
   const correctIdx = Array.from(clean, (p, i) => (p === labels[i] ? i : -1)).filter((i) => i >= 0);
-  let zero = 0;
-  for (let s = 0; s < correctIdx.length; s += bs) {
-    const part = correctIdx.slice(s, s + bs);
-    const xb = rows(x, part);
-    const yb = rows(y, part) as tf.Tensor1D;
-    const lg = lossAndGrad(model, ce, xb, yb);
-    const m = tf.tidy(() => lg.grad.reshape([part.length, -1]).abs().max(1));
-    zero += Array.from(await m.data()).filter((v) => v === 0).length;
-    tf.dispose([xb, yb, lg.loss, lg.grad, lg.pred, m]);
-  }
-  const zeroGradientFraction = correctIdx.length ? zero / correctIdx.length : 0;
-  if (zeroGradientFraction > 0) record.flags.push(msg.maskingZeroGradients(zeroGradientFraction));
+  const zero = await zeroGradients(model, x, y, correctIdx, bs);
+  raise(zero.flag);
+  const random = await randomness(model, head);
+  head.dispose();
+  raise(random.flag);
 
-  // Check 2: randomness (two forward passes on the same inputs differ).
-  const diff = tf.tidy(() => {
-    const xb = x.slice(0, Math.min(n, bs));
-    return model.apply(xb, { training: false }).logits.sub(model.apply(xb, { training: false }).logits).abs().max();
-  });
-  const forwardPassDifference = (await diff.data())[0];
-  diff.dispose();
-  if (forwardPassDifference > 0) record.flags.push(msg.maskingRandom(forwardPassDifference));
-
-  // Check 3: robust accuracy of the first attack must fall as eps grows (AutoAttack's check: unbounded attacks reach 0).
+  // Robust accuracy of the first attack must fall as eps grows (AutoAttack's check: unbounded attacks reach 0).
   const first = attacks[0];
   const accuracyByEps = [{ eps: opts.eps, accuracy: 0 }, ...(opts.epsMultipliers ?? [2, 4]).map((mult) => ({ eps: opts.eps * mult, accuracy: 0 }))];
   for (const row of accuracyByEps) {
-    const f = new Set(correctIdx.length ? fooled(correctIdx, (xb, yb) => first.run(model, xb, yb, { norm: opts.norm, eps: row.eps, seed })) : []);
+    const f = new Set(correctIdx.length ? fooled(first, correctIdx, row.eps).fooled : []);
     row.accuracy = correctIdx.filter((i) => !f.has(i)).length / n;
   }
-  const base = accuracyByEps[0];
-  const last = accuracyByEps[accuracyByEps.length - 1];
-  if (accuracyByEps.length > 1 && base.accuracy > 0 && last.accuracy >= base.accuracy) record.flags.push(msg.maskingEps(base.eps, base.accuracy, last.eps, last.accuracy));
-
-  record.checks = { zeroGradientFraction, forwardPassDifference, accuracyByEps, blackBoxFlipped };
-  for (const f of record.flags) if (!f.startsWith('gradient masking? the black-box')) log(f);
+  raise(epsNotMonotone(accuracyByEps));
+  record.checks = { zeroGradientFraction: zero.fraction, forwardPassDifference: random.difference, accuracyByEps, blackBoxFlipped };
   return record;
 }

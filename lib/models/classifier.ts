@@ -3,6 +3,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Bounds } from '../types';
 
 /** Output of a forward pass. */
 export interface Forward {
@@ -32,6 +33,8 @@ export interface Classifier {
   readonly inputShape: readonly number[];
   /** Number of classes (width of the logits). */
   readonly numClasses: number;
+  /** Valid input range, where it is not [0, 1]; attacks take their bounds from here unless told otherwise. */
+  readonly bounds?: Bounds;
   /** Forward pass returning logits and penultimate features. Differentiable in inputs and parameters. */
   apply(x: tf.Tensor, opts?: ForwardOptions): Forward;
   /** Trainable parameters, in a fixed order. */

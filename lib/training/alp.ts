@@ -8,7 +8,7 @@ import { crossEntropy } from '../losses/crossEntropy';
 import { heAttackLoss, heCrossEntropy, type HeLossOptions } from '../losses/he';
 import type { GradientAttackOptions } from '../attacks/types';
 import { pgd } from '../attacks/pgd';
-import { PGD_AT_ATTACK } from './pgdAT';
+import { trainingAttack } from './trainingAttack';
 import type { TrainingMethod } from './method';
 
 /** Options of {@link alp}. */
@@ -19,17 +19,6 @@ export interface AlpOptions extends Partial<GradientAttackOptions> {
   pairing?: number;
   /** HE version: scale and margin of Eq. (6); the model must have a `hypersphereHead`. Default: plain CE. */
   he?: HeLossOptions;
-}
-
-/**
- * Resolves the training attack from AT_HE's defaults; the step follows eps (0.007 at 8/255) unless given.
- * Shared by the methods in this folder.
- */
-export function trainingAttack(opts: Partial<GradientAttackOptions>): Partial<GradientAttackOptions> {
-  const picked = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<GradientAttackOptions>;
-  const a = { ...PGD_AT_ATTACK, ...picked };
-  if (opts.eps !== undefined && opts.stepSize === undefined && opts.relStepsize === undefined) a.stepSize = (0.007 / (8 / 255)) * opts.eps;
-  return a;
 }
 
 /**

@@ -8,6 +8,8 @@ import { ce, crossEntropy } from '../losses/crossEntropy';
 import { heCrossEntropy, heLoss, type HeLossOptions } from '../losses/he';
 import type { Bounds } from '../types';
 import type { TrainingMethod } from './method';
+import { keepingState } from './trainingAttack';
+import { boundsOf } from '../attacks/frame';
 
 /** Options of {@link freeAT}. */
 export interface FreeATOptions {
@@ -17,8 +19,14 @@ export interface FreeATOptions {
   replays?: number;
   /** Noise step (default eps, the CIFAR code's `fgsm_step`). */
   stepSize?: number;
-  /** Input bounds (default [0, 1]). */
+  /** Input bounds (default: the model's, else [0, 1]). */
   bounds?: Bounds;
+  /**
+   * Take the noise gradient from a training-mode pass, as the reference takes it from the replay's own
+   * training pass (default true). Its batch-norm statistics update is undone, so that the replay's training
+   * pass updates them once, as in the reference. false: an eval-mode pass.
+   */
+  trainMode?: boolean;
   /** HE version: scale and margin of Eq. (6); the model must have a `hypersphereHead`. */
   he?: HeLossOptions;
 }
@@ -37,22 +45,24 @@ export interface FreeATMethod extends TrainingMethod {
  *
  * The original takes the input gradient from the same backward pass as the weight gradient. Our trainer
  * returns weight gradients only, so `inner` of replay r computes the input gradient itself, on the current
- * model (the same parameters the outer step of replay r then uses) and eval-mode forward: the same noise
- * sequence for models without batch-norm, at the cost of one extra forward/backward per replay.
+ * model (the same parameters the outer step of replay r then uses) in training mode with the same batch
+ * statistics (`trainMode`, its running-statistics update undone): the same noise sequence as the reference,
+ * with or without batch-norm, at the cost of one extra forward/backward per replay.
  * The loss for the noise is the training loss (CE, or Eq. (6) with margin for HE), as in the original.
  * @example const m = freeAT({ eps: 0.3, replays: 4 }); await train(model, data, { method: m }); m.dispose();
  */
 export function freeAT(opts: FreeATOptions = {}): FreeATMethod {
   const eps = opts.eps ?? 8 / 255;
   const step = opts.stepSize ?? eps;
-  const [lo, hi] = opts.bounds ?? [0, 1];
   const he = opts.he;
+  const trainMode = opts.trainMode ?? true;
   const inputLoss = he ? heLoss(he) : ce;
   let noise: tf.Tensor | undefined;
   return {
     name: he ? 'FreeAT+HE' : 'FreeAT',
     replays: opts.replays ?? 8,
     inner: (model, x, y) => {
+      const [lo, hi] = boundsOf(model, opts.bounds);
       const n = x.shape[0];
       const sameRow = noise && noise.shape.slice(1).every((d, i) => d === x.shape[i + 1]);
       if (!noise || !sameRow || noise.shape[0] < n) {
@@ -60,19 +70,19 @@ export function freeAT(opts: FreeATOptions = {}): FreeATMethod {
         noise = tf.zeros(x.shape);
       }
       const all = noise;
-      const [xAdv, next] = tf.tidy(() => {
+      const [xAdv, next] = keepingState(model, () => tf.tidy(() => {
         // A last, smaller batch uses the leading rows, as the original's global_noise_data[0:B].
         const cur = n === all.shape[0] ? all : all.slice(0, n);
         const lossOf = (d: tf.Tensor) => {
           const xa = x.add(d).clipByValue(lo, hi);
-          const f = model.apply(xa, { training: false });
+          const f = model.apply(xa, { training: trainMode });
           return inputLoss({ model, x: xa, y, logits: f.logits, features: f.features }).sum() as tf.Scalar;
         };
         const g = tf.grad(lossOf)(cur);
         const moved = cur.add(g.sign().mul(step)).clipByValue(-eps, eps);
         const full = n === all.shape[0] ? moved : tf.concat([moved, all.slice(n)], 0);
         return [x.add(cur).clipByValue(lo, hi), full];
-      });
+      }));
       all.dispose();
       noise = next;
       return xAdv;

@@ -9,6 +9,9 @@ import type { Loss } from '../losses/types';
 import type { TrainingMethod } from './method';
 import type { GradientAttackOptions } from '../attacks/types';
 import { pgd } from '../attacks/pgd';
+import { PGD_AT_ATTACK, trainingAttack } from './trainingAttack';
+
+export { PGD_AT_ATTACK };
 
 /** Options of {@link pgdAT}. */
 export interface PgdATOptions extends Partial<GradientAttackOptions> {
@@ -16,17 +19,13 @@ export interface PgdATOptions extends Partial<GradientAttackOptions> {
   outerLoss?: Loss;
 }
 
-/** The AT_HE training attack: eps 8/255, 10 steps of 0.007, Gaussian start (std 0.001). */
-export const PGD_AT_ATTACK: Partial<GradientAttackOptions> = { norm: 'linf', eps: 8 / 255, steps: 10, stepSize: 0.007, randomStart: 'normal', startStd: 0.001 };
-
 /**
  * PGD-AT: inner PGD maximising the loss, outer loss on the adversarial examples.
  * @example train(model, data, { method: pgdAT({ eps: 0.3, steps: 10, stepSize: 0.03 }) })
  */
 export function pgdAT(opts: PgdATOptions = {}): TrainingMethod {
   const { outerLoss, ...attack } = opts;
-  const a = { ...PGD_AT_ATTACK, ...attack };
-  if (opts.eps !== undefined && opts.stepSize === undefined) a.stepSize = (0.007 / (8 / 255)) * opts.eps;
+  const a = trainingAttack(attack);
   return {
     name: 'PGD-AT',
     inner: (model, x, y, ctx) => pgd(model, x, y, { ...a, seed: ctx.seed }),

@@ -13,6 +13,8 @@ export const constant = (lr: number): Schedule => () => lr;
 
 /**
  * Piecewise constant: `lr * factor^k` after the k-th milestone (AT_HE: 0.1, x0.1 at epochs 75 and 90).
+ * Milestones are 0-based epochs: the decay at 75 starts the 76th epoch, one epoch later than the AT_HE
+ * code's 1-based `if epoch >= 75` (harmless over 100 epochs; pass 74 to land where the code does).
  * @example piecewise(0.1, [75, 90], 0.1)
  */
 export function piecewise(lr: number, milestones: number[], factor = 0.1): Schedule {

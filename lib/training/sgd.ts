@@ -13,6 +13,11 @@ export interface SgdOptions {
   momentum?: number;
   /** L2 weight decay added to the gradient (default 2e-4, AT_HE's PGD-AT recipe). */
   weightDecay?: number;
+  /**
+   * Momentum cycled inversely to the learning rate, as torch `CyclicLR(cycle_momentum=True)`: `max` at rate
+   * `baseLr` (default 0), `base` at rate `maxLr`, linear in between (both follow the same triangle). Default: fixed momentum.
+   */
+  cycleMomentum?: { base: number; max: number; maxLr: number; baseLr?: number };
 }
 
 /** SGD optimiser owning one momentum buffer per variable. */
@@ -23,6 +28,8 @@ export class Sgd {
   readonly momentum: number;
   /** Weight decay. */
   readonly weightDecay: number;
+  /** Momentum cycling, if any (see {@link SgdOptions}). */
+  readonly cycleMomentum?: SgdOptions['cycleMomentum'];
   private readonly buffers = new Map<tf.Variable, tf.Variable>();
 
   /** @param opts see {@link SgdOptions} */
@@ -30,26 +37,37 @@ export class Sgd {
     this.lr = opts.lr ?? 0.1;
     this.momentum = opts.momentum ?? 0.9;
     this.weightDecay = opts.weightDecay ?? 2e-4;
+    this.cycleMomentum = opts.cycleMomentum;
     checkNonNegative(this.lr, 'lr');
     checkNonNegative(this.momentum, 'momentum');
     checkNonNegative(this.weightDecay, 'weightDecay');
   }
 
+  /** The momentum of the next step: fixed, or from the current rate under {@link SgdOptions.cycleMomentum}. */
+  currentMomentum(): number {
+    const c = this.cycleMomentum;
+    if (!c) return this.momentum;
+    const base = c.baseLr ?? 0;
+    const x = c.maxLr === base ? 0 : Math.min(Math.max((this.lr - base) / (c.maxLr - base), 0), 1);
+    return c.max - (c.max - c.base) * x;
+  }
+
   /** Applies one update given gradients for some variables (by variable name). */
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
+    const momentum = this.currentMomentum();
     tf.tidy(() => {
       for (const v of vars) {
         let g = grads[v.name];
         if (!g) continue;
         if (this.weightDecay > 0) g = g.add(v.mul(this.weightDecay));
-        if (this.momentum > 0) {
+        if (momentum > 0) {
           let b = this.buffers.get(v);
           if (!b) {
             // PyTorch starts the buffer at the first gradient.
             b = tf.variable(g, false);
             this.buffers.set(v, b);
           } else {
-            b.assign(b.mul(this.momentum).add(g));
+            b.assign(b.mul(momentum).add(g));
           }
           g = b;
         }

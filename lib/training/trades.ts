@@ -8,7 +8,7 @@ import { crossEntropy, klDivergence } from '../losses/crossEntropy';
 import { heCrossEntropy, HE_DEFAULTS, type HeLossOptions } from '../losses/he';
 import type { GradientAttackOptions } from '../attacks/types';
 import { pgd } from '../attacks/pgd';
-import { trainingAttack } from './alp';
+import { trainingAttack } from './trainingAttack';
 import type { TrainingMethod } from './method';
 
 /** Options of {@link trades}. */

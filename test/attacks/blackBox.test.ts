@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedHalves, trainedQuadrants } from './trainedModels';
-import { spsaRecord, nesRecord, zooRecord } from '../../lib/attacks/blackBox';
+import { spsaRecord, nesRecord, zooRecord, spsaSignedRecord, estimateMarginGradient, rademacherDirections, gaussianDirections, spsa, nes } from '../../lib/attacks/blackBox';
+import { lpNorm } from '../../lib/tensor/norms';
 import { featureAttack, pickGuides } from '../../lib/attacks/featureAttack';
 import type { Classifier } from '../../lib/models/classifier';
 
@@ -25,17 +26,20 @@ test('SPSA, NES and ZOO lower the accuracy of an undefended model within their q
   const clean = acc(X);
   const eps = 0.15;
   const runs = {
-    spsa: spsaRecord(model, X, Y, { eps, steps: 10, samples: 128 }),
-    nes: nesRecord(model, X, Y, { eps, steps: 10, samples: 128 }),
+    // Ten steps of the references' rate 0.01 move at most 0.1 in l-inf: a larger rate for this short run.
+    spsa: spsaRecord(model, X, Y, { eps, steps: 10, samples: 128, lr: 0.05 }),
+    nes: nesRecord(model, X, Y, { eps, steps: 10, samples: 128, lr: 0.05 }),
+    spsaSigned: spsaSignedRecord(model, X, Y, { eps, steps: 10, samples: 128 }),
     zoo: zooRecord(model, X, Y, { eps, queries: 1000, coordinates: 16, lr: 0.05 }),
   };
-  const budget = { spsa: 11 + 10 * 128, nes: 11 + 10 * 128, zoo: 1000 };
+  const budget = { spsa: 11 + 10 * 128, nes: 11 + 10 * 128, spsaSigned: 11 + 10 * 128, zoo: 1000 };
   for (const [name, r] of Object.entries(runs)) {
+    const queries = r.queries!;
     const a = acc(r.adversarial);
     assert.ok(a < clean - 0.2, `${name}: ${a} vs clean ${clean}`);
-    assert.ok(Math.max(...r.queries) <= budget[name as keyof typeof budget], `${name}: ${Math.max(...r.queries)} queries`);
+    assert.ok(Math.max(...queries) <= budget[name as keyof typeof budget], `${name}: ${Math.max(...queries)} queries`);
     // Early stop: a successful example used fewer queries than the whole budget, and every example was queried at least once.
-    assert.ok(Math.min(...r.queries) >= 1);
+    assert.ok(Math.min(...queries) >= 1);
     const ok = tf.tidy(() => Array.from(model.apply(r.adversarial).logits.argMax(1).notEqual(Y).dataSync()));
     assert.equal(r.success, ok.map(Boolean), `${name}: success flags`);
     r.adversarial.dispose();
@@ -55,6 +59,92 @@ test('guides are of another class; the feature attack pulls features towards the
   const xa = featureAttack(q.model, x, y, { eps: 0.1, steps: 10, relStepsize: 0.2, seed: 0 });
   assert.ok(dist(xa) < 0.8 * dist(x), `${dist(xa)} vs ${dist(x)}`);
   q.model.dispose();
+});
+
+/**
+ * A two-class "model" whose margin is a known quadratic of the input: logits [q(x), 0] with
+ * q(x) = sum_j a_j (x_j - c_j)^2, so the margin against label 0 is q and its gradient is 2 a (x - c).
+ */
+function quadraticModel(a: number[], c: number[]): Classifier {
+  const at = tf.tensor1d(a);
+  const ct = tf.tensor1d(c);
+  return {
+    name: 'quadratic',
+    inputShape: [a.length],
+    numClasses: 2,
+    apply: (x: tf.Tensor) => {
+      const q = x.sub(ct).square().mul(at).sum(1, true);
+      return { logits: tf.concat([q, tf.zerosLike(q)], 1) as tf.Tensor2D, features: x as tf.Tensor2D };
+    },
+    trainableVariables: () => [],
+    namedVariables: () => ({}),
+    dispose: () => tf.dispose([at, ct]),
+  };
+}
+
+test('SPSA and NES gradient estimates on a quadratic match its known gradient', () => {
+  const a = [1, -2, 0.5, 3];
+  const c = [0.2, 0.4, 0.6, 0.8];
+  const m = quadraticModel(a, c);
+  const x = tf.tensor2d([[0.5, 0.5, 0.5, 0.5]]);
+  const y = tf.tensor1d([0], 'int32');
+  // grad q = 2 a (x - c) = [0.6, -0.4, -0.1, -1.8]
+  const want = a.map((ai, j) => 2 * ai * (0.5 - c[j]));
+  for (const [name, draw, sigma, tol] of [['spsa', rademacherDirections, 0.01, 0.15], ['nes', gaussianDirections, 0.001, 0.2]] as const) {
+    const before = tf.memory().numTensors;
+    const g = estimateMarginGradient(m, x, y, 2000, sigma, draw, 1);
+    const got = Array.from(g.dataSync());
+    g.dispose();
+    assert.is(tf.memory().numTensors, before, `${name}: no leak`);
+    // Central differences are exact on a quadratic: the only error is the directions' sampling noise,
+    // sd about |grad| / sqrt(2000) ~ 0.05 per coordinate.
+    got.forEach((v, j) => assert.ok(Math.abs(v - want[j]) < tol, `${name} coordinate ${j}: ${v} vs ${want[j]}`));
+  }
+  tf.dispose([x, y]);
+  m.dispose();
+});
+
+test('SPSA (reference): uniform start inside the ball, Adam steps of about lr, inside the ball and box', () => {
+  const m = quadraticModel([1, 1, 1, 1], [0, 0, 0, 0]);
+  const x = tf.tensor2d([[0.5, 0.5, 0.5, 0.5]]);
+  const y = tf.tensor1d([0], 'int32');
+  // Zero steps: the output is the random start, inside the ball, and not the clean input.
+  const s0 = spsa(m, x, y, { eps: 0.1, steps: 1, samples: 2, lr: 1e-9, earlyStop: false, seed: 2 });
+  const d0 = lpNorm(s0.sub(x), 'linf').dataSync()[0];
+  assert.ok(d0 > 0 && d0 <= 0.1 + 1e-6, `start at distance ${d0}`);
+  // Margin q = ||x||^2 falls along -x: Adam's first steps move each coordinate by lr (the normalised step).
+  const r = spsa.record(m, x, y, { eps: 0.3, steps: 5, samples: 64, lr: 0.01, randomStart: false, earlyStop: false });
+  const moved = Array.from(r.adversarial.sub(x).dataSync());
+  moved.forEach((v) => assert.ok(Math.abs(v + 0.05) < 0.005, `moved ${v}, want about -5 lr`));
+  assert.equal(r.queries, [6 + 5 * 64]);
+  tf.dispose([s0, r.adversarial, x, y]);
+  m.dispose();
+});
+
+test('NES (reference): signed steps of the rate while the margin falls; plateau annealing shrinks an oscillation', () => {
+  const x = tf.tensor2d([[0.5, 0.5]]);
+  const y = tf.tensor1d([0], 'int32');
+  // Far from the minimum the margin falls every step: 10 signed steps of 0.01, no annealing.
+  const far = quadraticModel([1, 1], [-10, -10]);
+  const r = nes.record(far, x, y, { eps: 0.5, steps: 10, samples: 8, lr: 0.01, earlyStop: false });
+  Array.from(r.adversarial.sub(x).dataSync()).forEach((v) => assert.ok(Math.abs(v + 0.1) < 1e-5, `moved ${v}`));
+  // Near the minimum c the step of 0.01 overshoots and the momentum carries it on: the margin stops falling.
+  // With the plateau rule the rate halves and the iterate settles closer to c than without it (drop 1).
+  const near = quadraticModel([1], [0.5037]);
+  const x1 = tf.tensor2d([[0.5]]);
+  const y1 = tf.tensor1d([0], 'int32');
+  const dist = (drop: number) => {
+    const a = nes(near, x1, y1, { eps: 0.5, steps: 60, samples: 4, lr: 0.01, plateauDrop: drop, earlyStop: false });
+    const d = Math.abs(a.dataSync()[0] - 0.5037);
+    a.dispose();
+    return d;
+  };
+  const annealed = dist(2);
+  const fixed = dist(1);
+  assert.ok(annealed < fixed / 2, `annealed ${annealed} vs fixed rate ${fixed}`);
+  tf.dispose([r.adversarial, x, y, x1, y1]);
+  far.dispose();
+  near.dispose();
 });
 
 test.run();

@@ -35,11 +35,12 @@ test('Square lowers the accuracy of an undefended model within its budget, insid
   const eps = 0.1;
   const clean = acc(X);
   const r = squareRecord(model, X, Y, { eps, queries: 300 });
+  const queries = r.queries!;
   const a = acc(r.adversarial);
   assert.ok(a < clean - 0.5, `square ${a} vs clean ${clean}`);
-  assert.ok(Math.max(...r.queries) <= 300 && Math.min(...r.queries) >= 1, `queries ${Math.min(...r.queries)}..${Math.max(...r.queries)}`);
+  assert.ok(Math.max(...queries) <= 300 && Math.min(...queries) >= 1, `queries ${Math.min(...queries)}..${Math.max(...queries)}`);
   // Early stop: fooled examples stop querying, so the mean is well under the budget.
-  assert.ok(r.queries.reduce((s, q) => s + q, 0) / 32 < 200);
+  assert.ok(queries.reduce((s, q) => s + q, 0) / 32 < 200);
   const ok = tf.tidy(() => Array.from(model.apply(r.adversarial).logits.argMax(1).notEqual(Y).dataSync()));
   assert.equal(r.success, ok.map(Boolean), 'success flags');
   assert.ok(lpNorm(r.adversarial.sub(X), 'linf').max().dataSync()[0] <= eps + 1e-6);

@@ -11,6 +11,8 @@ import { freeAT } from '../../lib/training/freeAT';
 import { heAT } from '../../lib/losses/he';
 import { hypersphereHead } from '../../lib/models/heads/hypersphere';
 import { tiny } from './tiny';
+import { trainingAttack, PGD_AT_ATTACK } from '../../lib/training/trainingAttack';
+import { stepSizeOf } from '../../lib/attacks/options';
 
 test.before(engine);
 
@@ -109,6 +111,29 @@ test('FreeAT: noise starts at 0, moves by eps * sign(grad), persists across batc
   assertClose(n3.dataSync(), [0, 0], 1e-7);
   tf.dispose([a1, a2, a3, n1, n2, n3, x, y, x2, y2]);
   method.dispose();
+  m.dispose();
+});
+
+test('training attack: relStepsize takes effect in PGD-AT, ALP and TRADES (was: the fixed 0.007 always won)', () => {
+  // Resolution: the step follows eps at the default ratio, or relStepsize * eps, or stepSize as given.
+  assertClose(stepSizeOf(trainingAttack()), 0.007, 1e-12);
+  assertClose(stepSizeOf(trainingAttack({ eps: 0.3 })), (0.007 / (8 / 255)) * 0.3, 1e-12);
+  assertClose(stepSizeOf(trainingAttack({ eps: 0.3, relStepsize: 0.25 })), 0.075, 1e-12);
+  assertClose(stepSizeOf(trainingAttack({ eps: 0.3, relStepsize: 0.25, stepSize: 0.01 })), 0.01, 1e-12);
+  assert.is(PGD_AT_ATTACK.stepSize, undefined, 'the defaults hold no absolute step');
+  assert.throws(() => trainingAttack({ relStepsize: -1 }), /relStepsize: must be a finite number >= 0, got -1/);
+  // Behaviour: one signed step from x + 0.001 N(0, I) moves each coordinate by 0.075 (+- the start), not 0.007.
+  const m = tiny(undefined, [[2, -1], [-1, 2]]);
+  const x = tf.tensor2d([[0.5, 0.5], [0.4, 0.6]]);
+  const y = tf.tensor1d([0, 1], 'int32');
+  const opts = { eps: 0.3, relStepsize: 0.25, steps: 1 };
+  for (const [name, method] of [['PGD-AT', pgdAT(opts)], ['ALP', alp(opts)], ['TRADES', trades(opts)]] as const) {
+    const xa = method.inner!(m, x, y, { seed: 1, epoch: 0 })!;
+    const moved = tf.tidy(() => Array.from(xa.sub(x).abs().dataSync()));
+    moved.forEach((d) => assert.ok(Math.abs(d - 0.075) < 0.005, `${name}: moved ${d}`));
+    xa.dispose();
+  }
+  tf.dispose([x, y]);
   m.dispose();
 });
 

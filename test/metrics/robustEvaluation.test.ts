@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedHalves } from '../attacks/trainedModels';
 import { evaluate, defaultAttacks, autoAttackStandard, type EvaluationAttack } from '../../lib/metrics/robustEvaluation';
-import { spsaRecord } from '../../lib/attacks/blackBox';
+import { spsa } from '../../lib/attacks/blackBox';
+import { probabilityOutputs } from '../../lib/metrics/checks';
+import { pgd } from '../../lib/attacks/pgd';
 import { stopGradient } from '../../lib/tensor/ops';
 import type { Classifier } from '../../lib/models/classifier';
 
@@ -20,11 +22,11 @@ test.before(async () => {
   Y = d.y.slice(0, 32);
 });
 
-const spsaEntry: EvaluationAttack = { name: 'spsa', blackBox: true, run: (m, x, y, t) => spsaRecord(m, x, y, { ...t, norm: 'linf', steps: 10, samples: 64 }).adversarial };
+const spsaEntry: EvaluationAttack = { name: 'spsa', blackBox: true, run: (m, x, y, t) => spsa.record(m, x, y, { ...t, norm: 'linf', steps: 10, samples: 64, lr: 0.05 }) };
 
 test('ensemble: robust accuracy falls attack by attack, ends at the last row, no flags on an honest model', async () => {
   const before = tf.memory().numTensors;
-  const r = await evaluate(model, X, Y, { norm: 'linf', eps: 0.12, attacks: defaultAttacks(2, 10), log: () => {} });
+  const r = await evaluate(model, X, Y, { norm: 'linf', eps: 0.12, attacks: defaultAttacks(2, 10, { version: 'fast' }), log: () => {} });
   assert.is(tf.memory().numTensors, before, 'no leak');
   assert.equal(r.perAttack.map((a) => a.attack), ['apgd-ce', 'apgd-cw']);
   assert.ok(r.clean.accuracy > 0.9);
@@ -37,12 +39,13 @@ test('ensemble: robust accuracy falls attack by attack, ends at the last row, no
   assert.ok(r.checks!.accuracyByEps[2].accuracy < r.checks!.accuracyByEps[0].accuracy || r.checks!.accuracyByEps[0].accuracy === 0);
 });
 
-test("AutoAttack's standard version: APGD-CE, APGD-T, FAB-T, Square for l-inf; no Square for l2; fast by default", () => {
+test("AutoAttack's standard version (the default): APGD-CE, APGD-T, FAB-T, Square for l-inf; no Square for l2; 'fast' on request", () => {
   const names = (a: EvaluationAttack[]) => a.map((e) => e.name);
   assert.equal(names(autoAttackStandard(10)), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
   assert.equal(names(defaultAttacks(10, 100, { version: 'standard', norm: 'l2' })), ['apgd-ce', 'apgd-t', 'fab-t']);
   assert.equal(names(autoAttackStandard(3)), ['apgd-ce', 'apgd-dlr', 'fab', 'square']);
-  assert.equal(names(defaultAttacks(10)), ['apgd-ce', 'apgd-t']);
+  assert.equal(names(defaultAttacks(10)), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+  assert.equal(names(defaultAttacks(10, 100, { version: 'fast' })), ['apgd-ce', 'apgd-t']);
   assert.ok(autoAttackStandard(10).find((e) => e.name === 'square')!.blackBox);
   assert.throws(() => defaultAttacks(10, 100, { version: 'plus' as 'fast' }), /version: must be one of "fast", "standard", got "plus"/);
 });
@@ -67,16 +70,46 @@ test('masking flags: zero gradients, black-box beating white-box, randomness', a
   // A model whose input gradient is cut: white-box attacks see zero gradients, a black-box attack does not care.
   const masked: Classifier = { ...model, name: 'masked', inputShape: model.inputShape, numClasses: model.numClasses, apply: (x, o) => model.apply(stopGradient(x), o) };
   const lines: string[] = [];
-  const r = await evaluate(masked, X, Y, { norm: 'linf', eps: 0.15, attacks: [...defaultAttacks(2, 5), spsaEntry], epsMultipliers: [2], log: (l) => lines.push(l) });
+  const r = await evaluate(masked, X, Y, { norm: 'linf', eps: 0.15, attacks: [...defaultAttacks(2, 5, { version: 'fast' }), spsaEntry], epsMultipliers: [2], log: (l) => lines.push(l) });
   assert.is(r.checks!.zeroGradientFraction, 1);
-  assert.ok(r.flags.some((f) => /gradient is exactly zero for 100.0%/.test(f)), r.flags.join('\n'));
-  assert.ok(r.checks!.blackBoxFlipped > 0 && r.flags.some((f) => /black-box attack spsa found/.test(f)));
-  assert.ok(r.flags.some((f) => /does not fall with eps/.test(f)));
+  const codes = r.flags.map((f) => f.code);
+  assert.ok(codes.includes('zero-gradients') && r.flags.some((f) => /gradient is exactly zero for 100.0%/.test(f.message)), codes.join(', '));
+  assert.ok(r.checks!.blackBoxFlipped > 0 && r.flags.some((f) => f.code === 'black-box-stronger' && /black-box attack spsa found/.test(f.message)));
+  assert.ok(codes.includes('eps-not-monotone'));
+  assert.not.ok(codes.includes('probabilities-not-logits'));
   assert.ok(lines.length >= 3, 'flags are printed');
   let calls = 0;
   const noisy: Classifier = { ...masked, apply: (x, o) => { calls++; const f = model.apply(x, o); return { ...f, logits: f.logits.add(calls * 1e-3) }; } };
-  const r2 = await evaluate(noisy, X, Y, { norm: 'linf', eps: 0.05, attacks: defaultAttacks(2, 2), epsMultipliers: [], log: () => {} });
-  assert.ok(r2.flags.some((f) => /randomness in the model/.test(f)));
+  const r2 = await evaluate(noisy, X, Y, { norm: 'linf', eps: 0.05, attacks: defaultAttacks(2, 2, { version: 'fast' }), epsMultipliers: [], log: () => {} });
+  assert.ok(r2.flags.some((f) => f.code === 'randomness' && /randomness in the model/.test(f.message)));
+});
+
+test('checks: softmax outputs are flagged as probabilities, logits are not', async () => {
+  const probs: Classifier = { ...model, apply: (x, o) => { const f = model.apply(x, o); return { ...f, logits: f.logits.softmax() as tf.Tensor2D }; } };
+  const before = tf.memory().numTensors;
+  const flag = await probabilityOutputs(probs, X);
+  assert.is(flag?.code, 'probabilities-not-logits');
+  assert.ok(/not logits/.test(flag!.message));
+  assert.is(await probabilityOutputs(model, X), undefined);
+  assert.is(tf.memory().numTensors, before, 'no leak');
+  const r = await evaluate(probs, X, Y, { norm: 'linf', eps: 0.05, attacks: defaultAttacks(2, 2, { version: 'fast' }), epsMultipliers: [], log: () => {} });
+  assert.ok(r.flags.some((f) => f.code === 'probabilities-not-logits'));
+});
+
+test("evaluate(): the default is the standard ensemble; 'fast' is flagged as not a robustness evaluation; an attack leaving the ball is flagged, not counted", async () => {
+  const x = X.slice(0, 4);
+  const y = Y.slice(0, 4);
+  const lines: string[] = [];
+  const fast = await evaluate(model, x, y, { norm: 'linf', eps: 0.05, version: 'fast', checks: false, log: (l) => lines.push(l) });
+  assert.is(fast.ensemble, 'fast');
+  assert.equal(fast.perAttack.map((a) => a.attack), ['apgd-ce', 'apgd-cw']);
+  assert.ok(fast.flags.some((f) => f.code === 'fast-ensemble') && lines.some((l) => /NOT a robustness evaluation/.test(l)));
+  // An "attack" that ignores eps: PGD at 10x the radius. Its points outside the ball do not count as fooled.
+  const cheat = { name: 'cheat', run: (m: Classifier, xb: tf.Tensor, yb: tf.Tensor1D, t: { eps: number; norm: 'linf' | 'l2'; seed: number }) => ({ ...pgd.record(m, xb, yb, { ...t, eps: 10 * t.eps, steps: 5 }), eps: t.eps }) };
+  const r = await evaluate(model, x, y, { norm: 'linf', eps: 0.05, attacks: [cheat], checks: false, log: () => {} });
+  assert.is(r.ensemble, 'custom');
+  assert.ok(r.flags.some((f) => f.code === 'left-threat-model'));
+  assert.is(r.perAttack[0].flipped, 0);
 });
 
 test.run();
