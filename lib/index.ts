@@ -127,3 +127,5 @@ export { nnRobustness, classDistance } from './metrics/nnRobustness';
 export type { NnSet, NnStage, NnRobustnessOptions, NnPointRecord, NnRobustnessRecord } from './metrics/nnRobustness';
 export { l2PolytopeDistance, linfPolytopeDistance } from './metrics/nnPolytope';
 export type { PolytopeDistance, PolytopeSolution } from './metrics/nnPolytope';
+export { tradesBoth } from './training/tradesBoth';
+export type { TradesBothOptions } from './training/tradesBoth';

@@ -46,8 +46,12 @@ export interface NnRobustnessOptions extends NeighbourOptions {
   norm: 'l2' | 'linf';
   /** Radius of the ball (Definition 3.2's delta), > 0. */
   eps: number;
-  /** Radii at or above the cap are reported as '>= cap' (default 2 eps; Infinity for the exact radius of every point). */
+  /** Radii at or above the cap are reported as '>= cap' (default eps: decide robustness, exact radius of the non-robust; Infinity for every point's exact radius). */
   radiusCap?: number;
+  /** Candidates solved exactly per point, those of lowest half-space bound (default 32); a point with more open candidates gets [lower, upper]. */
+  maxCandidates?: number;
+  /** Points whose candidates are solved together in one batch of cutting-plane rounds (default 64; memory grows with it). */
+  pointBatch?: number;
   /** Constraints per candidate before the exact stage gives up and reports [lower, upper] (default 64). */
   maxConstraints?: number;
   /** Run the exact stage for every correctly classified point, not only those the bounds leave open (default false). */
@@ -110,6 +114,13 @@ export interface NnRobustnessRecord {
   points: NnPointRecord[];
 }
 
+interface OpenPoint {
+  p: number;
+  cands: { j: number; lb: number }[];
+  /** Lower bound of the distance to every candidate region not solved. */
+  rest: number;
+}
+
 interface Problem {
   point: number;
   j: number;
@@ -160,7 +171,9 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
   const { norm, eps } = opts;
   assert(norm === 'l2' || norm === 'linf', () => msg.oneOf('norm', ['l2', 'linf'], norm));
   assert(Number.isFinite(eps) && eps > 0, () => msg.positive('eps', eps));
-  const cap = opts.radiusCap ?? 2 * eps;
+  const cap = opts.radiusCap ?? eps;
+  const maxCandidates = opts.maxCandidates ?? 32;
+  assert(Number.isInteger(maxCandidates) && maxCandidates >= 1, () => msg.positiveInt('maxCandidates', maxCandidates));
   assert(cap >= eps, () => msg.nnCap(cap, eps));
   const maxConstraints = opts.maxConstraints ?? 64;
   assert(Number.isInteger(maxConstraints) && maxConstraints >= 1, () => msg.positiveInt('maxConstraints', maxConstraints));
@@ -177,6 +190,9 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
   const i0 = new Int32Array(n).fill(-1);
   const i1 = new Int32Array(n).fill(-1);
   const candidates: number[][] = Array.from({ length: n }, () => []);
+  // A lower bound of the half-space bound of every candidate not kept (the prefilter keeps 4 maxCandidates).
+  const restLb = new Float64Array(n).fill(Infinity);
+  const keepPre = 4 * maxCandidates;
   const d0Approx = new Float32Array(n);
 
   // Stage 0 on the engine: nearest own-class point, nearest other-class point and the candidate list.
@@ -221,17 +237,27 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
             const m = oth.length;
             // Float32 distances: a relative margin so that rounding cannot drop a candidate; in l-inf the
             // l1 norm is bounded by sqrt(D) times the l2 norm, so the prefilter uses that weaker bound.
-            const limit = (norm === 'l2' ? cap : cap * sqrtD) * (1 + 1e-3) + 1e-6;
+            const toNorm = norm === 'l2' ? 1 : 1 / sqrtD;
+            const lbs = new Float64Array(m);
             for (let r = 0; r < count; r++) {
               const p = q[start + r];
               const d02 = d0Approx[p] * d0Approx[p];
               let best = Infinity;
               let bi = -1;
+              const open: number[] = [];
               for (let k = 0; k < m; k++) {
                 const dj2 = v[r * m + k];
                 if (dj2 < best) (best = dj2), (bi = k);
-                if (dj2 - d02 < 2 * limit * Math.sqrt(e[r * m + k]) + 1e-3 * (1 + dj2)) candidates[p].push(oth[k]);
+                // The half-space bound from float32 distances, lowered by a margin for their rounding.
+                lbs[k] = (toNorm * (dj2 - d02 - 1e-3 * (1 + dj2))) / (2 * Math.sqrt(e[r * m + k]) + 1e-12);
+                if (lbs[k] < cap) open.push(k);
               }
+              if (open.length > keepPre) {
+                open.sort((a, b) => lbs[a] - lbs[b]);
+                restLb[p] = lbs[open[keepPre]];
+                open.length = keepPre;
+              }
+              candidates[p] = open.map((k) => oth[k]);
               i1[p] = bi >= 0 ? oth[bi] : -1;
             }
           });
@@ -247,7 +273,7 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
 
   // Stages 1 and 2 in float64.
   const points: NnPointRecord[] = [];
-  const open: { p: number; cands: { j: number; lb: number }[] }[] = [];
+  const open: OpenPoint[] = [];
   for (let p = 0; p < n; p++) {
     const x = row(query, p);
     const d0 = i0[p] >= 0 ? (opts.selfIndex ? 0 : dist(x, row(train, i0[p]), 'l2')) : Infinity;
@@ -270,13 +296,18 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
       if (lb < cap) cands.push({ j, lb });
       halfSpace = Math.min(halfSpace, lb);
     }
+    cands.sort((a, b) => a.lb - b.lb);
+    halfSpace = Math.min(halfSpace, restLb[p]);
+    if (cands.length > maxCandidates) {
+      restLb[p] = Math.min(restLb[p], cands[maxCandidates].lb);
+      cands.length = maxCandidates;
+    }
     const lower = Math.max(theorem1, halfSpace);
     const rec: NnPointRecord = { d0, d1, nearestOwn: i0[p], nearestOther: i1[p], theorem1, halfSpace, lower, upper, radius: null, stage: 'halfSpace', robust: true };
     if (theorem1 >= eps) rec.stage = 'theorem1';
     if (opts.exactAll || lower < eps) {
       rec.stage = 'exact';
-      cands.sort((a, b) => a.lb - b.lb);
-      open.push({ p, cands });
+      open.push({ p, cands, rest: restLb[p] });
     }
     if (lower >= eps) rec.robust = true;
     else if (upper < eps) rec.robust = false;
@@ -284,7 +315,14 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
   }
 
   // Stage 3: cutting planes, all open (point, candidate) problems in lock-step rounds.
-  const stats = await exactStage(train, query, open, points, { norm, cap, maxConstraints, oracle, keep: !!opts.keepPerturbations, byLabel, chunk: opts });
+  const stats = { problems: 0, constraints: 0, rounds: 0 };
+  const batch = opts.pointBatch ?? 64;
+  for (let b = 0; b < open.length; b += batch) {
+    const st = await exactStage(train, query, open.slice(b, b + batch), points, { norm, cap, maxConstraints, oracle, keep: !!opts.keepPerturbations, byLabel, chunk: opts });
+    stats.problems += st.problems;
+    stats.constraints += st.constraints;
+    stats.rounds += st.rounds;
+  }
 
   const settled: Record<NnStage, number> = { misclassified: 0, theorem1: 0, halfSpace: 0, exact: 0, budget: 0 };
   let robustLo = 0;
@@ -313,7 +351,7 @@ export async function nnRobustness(train: NnSet, query: NnSet, opts: NnRobustnes
 async function exactStage(
   train: NnSet,
   query: NnSet,
-  open: { p: number; cands: { j: number; lb: number }[] }[],
+  open: OpenPoint[],
   points: NnPointRecord[],
   o: { norm: 'l2' | 'linf'; cap: number; maxConstraints: number; oracle: 'exact' | 'engine'; keep: boolean; byLabel: Map<number, number[]>; chunk: NeighbourOptions },
 ): Promise<{ problems: number; constraints: number; rounds: number }> {
@@ -386,13 +424,17 @@ async function exactStage(
   } finally {
     engineRefs.forEach((t) => t.dispose());
   }
-  for (const { p } of open) {
+  for (const { p, rest } of open) {
     const rec = points[p];
     const mine = problems.filter((pr) => pr.point === p);
     const up = best.get(p)!;
     rec.upper = Math.min(rec.upper, up);
     let lower = Math.min(o.cap, up);
     let budget = false;
+    if (rest < lower) {
+      lower = rest;
+      budget = true;
+    }
     for (const pr of mine)
       if (pr.state === 'budget' && pr.distance < lower) {
         lower = pr.distance;
