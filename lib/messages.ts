@@ -53,4 +53,9 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // perceptually aligned gradients (issue 19)
+  pagEmptyClass: (c: number) => `data: class ${c} has no training images; every gradient source needs at least one image per class`,
+  pagTargetsPerImage: (k: number, classes: number) =>
+    `targetsPerImage: must be 'all' or an integer in [1, ${classes}], got ${fmt(k)}`,
+  pagNoTargets: () => `PAG: the outer loss ran without the ground-truth gradients of its inner step (call inner first, as the trainer does)`,
 } as const;
