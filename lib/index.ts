@@ -116,3 +116,13 @@ export { freeAT } from './training/freeAT';
 export type { FreeATOptions, FreeATMethod } from './training/freeAT';
 export { gradientNormRatio } from './metrics/gradientNormRatio';
 export type { GradientNormRatioRecord } from './metrics/gradientNormRatio';
+
+// perceptually aligned gradients (issue 19)
+export { cosineLoss, targetedInputGradients, pagTerm, pagLoss, PAG_DEFAULTS } from './losses/pag';
+export type { PagLossOptions, PagReduction, GradientOf } from './losses/pag';
+export { pag, drawTargets } from './training/pag';
+export type { PagOptions } from './training/pag';
+export { oneImage, classMean, nearestNeighbour, rigd } from './training/pagSources';
+export type { GradientSource, SourceData, NearestNeighbourOptions, RigdOptions } from './training/pagSources';
+export { gradientAlignment, targetedExamples } from './metrics/gradientAlignment';
+export type { GradientAlignmentOptions, GradientAlignmentRecord, TargetedExamplesOptions } from './metrics/gradientAlignment';

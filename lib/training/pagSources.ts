@@ -90,6 +90,7 @@ export function oneImage(data: SourceData, opts: { seed?: number } = {}): Gradie
  */
 export function classMean(data: SourceData): GradientSource {
   const { labels, classes } = labelsOf(data);
+  indicesByClass(labels, classes); // every class needs an image: an empty one has no mean
   const reps = tf.tidy(() => {
     const oh = tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat(); // [N, C]
     const flat = data.x.reshape([data.x.shape[0], -1]);
