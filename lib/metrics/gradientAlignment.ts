@@ -13,6 +13,7 @@ import { pgd } from '../attacks/pgd';
 import { checkInputs, checkPositiveInt } from '../tensor/validate';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
+import { Rng } from '../engine/seed';
 
 /** Options of {@link gradientAlignment}. */
 export interface GradientAlignmentOptions {
@@ -114,4 +115,88 @@ export function targetedExamples(model: Classifier, x: tf.Tensor, opts: Targeted
   } finally {
     tf.dispose([xr, y]);
   }
+}
+
+/** Result of {@link rankCorrelation}. */
+export interface RankCorrelationRecord {
+  /** Spearman's rho (Pearson correlation of the mid-ranks). */
+  rho: number;
+  /** Two-sided permutation p-value of rho (exact over all orders up to 8 points, else `permutations` draws). */
+  p: number;
+  /** Points. */
+  n: number;
+}
+
+function midRanks(v: readonly number[]): number[] {
+  const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(v.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+function pearson(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, x) => s + x, 0) / n;
+  const mb = b.reduce((s, x) => s + x, 0) / n;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < n; i++) {
+    num += (a[i] - ma) * (b[i] - mb);
+    da += (a[i] - ma) ** 2;
+    db += (b[i] - mb) ** 2;
+  }
+  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : 0;
+}
+
+/**
+ * Spearman's rank correlation of paired values (gradient alignment against robust accuracy over models) with
+ * a two-sided permutation test: the share of orders of `b` whose |rho| reaches the observed one.
+ * @param a first values
+ * @param b second values, same length (at least 3)
+ * @param opts permutations above 8 points (default 20000) and their seed (default 0)
+ * @example rankCorrelation([0.1, 0.3, 0.2], [5, 9, 7]) // { rho: 1, ... }
+ */
+export function rankCorrelation(a: readonly number[], b: readonly number[], opts: { permutations?: number; seed?: number } = {}): RankCorrelationRecord {
+  assert(a.length === b.length, () => msg.pairedLength('rankCorrelation', a.length, b.length));
+  assert(a.length >= 3, () => msg.tooFewSeeds('rankCorrelation', 3, a.length));
+  const ra = midRanks(a);
+  const rb = midRanks(b);
+  const rho = pearson(ra, rb);
+  const n = a.length;
+  const tol = 1e-12;
+  let hits = 0;
+  let total = 0;
+  if (n <= 8) {
+    const perm = rb.slice();
+    const visit = (k: number): void => {
+      if (k === n) {
+        total++;
+        if (Math.abs(pearson(ra, perm)) >= Math.abs(rho) - tol) hits++;
+        return;
+      }
+      for (let i = k; i < n; i++) {
+        [perm[k], perm[i]] = [perm[i], perm[k]];
+        visit(k + 1);
+        [perm[k], perm[i]] = [perm[i], perm[k]];
+      }
+    };
+    visit(0);
+  } else {
+    const rng = new Rng(opts.seed ?? 0);
+    total = opts.permutations ?? 20000;
+    for (let t = 0; t < total; t++) {
+      const p = rng.permutation(n);
+      if (Math.abs(pearson(ra, Array.from(p, (i) => rb[i]))) >= Math.abs(rho) - tol) hits++;
+    }
+    // The observed order counts as one of the permutations (a p-value is never 0).
+    hits++;
+    total++;
+  }
+  return { rho, p: hits / total, n };
 }

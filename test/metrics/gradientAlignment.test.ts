@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
-import { gradientAlignment, targetedExamples } from '../../lib/metrics/gradientAlignment';
+import { gradientAlignment, targetedExamples, rankCorrelation } from '../../lib/metrics/gradientAlignment';
 import { rigd, type GradientSource } from '../../lib/training/pagSources';
 import { targetedInputGradients } from '../../lib/losses/pag';
 import { mlp } from '../../lib/models/mlp';
@@ -61,6 +61,24 @@ test('targetedExamples: one image per (input, class), inside the l2 ball and [0,
   assert.throws(() => targetedExamples(model, x, { eps: 0 }), /eps: must be a finite number > 0/);
   tf.dispose(x);
   model.dispose();
+});
+
+test('rankCorrelation: Spearman rho with mid-ranks and an exact two-sided permutation p', () => {
+  // Monotone: rho 1; of the 4! = 24 orders only the identity and the reversal reach |rho| = 1, p = 2/24.
+  const up = rankCorrelation([0.1, 0.4, 0.2, 0.9], [3, 8, 5, 20]);
+  assertClose([up.rho, up.p], [1, 2 / 24], 1e-12);
+  assertClose(rankCorrelation([1, 2, 3, 4], [4, 3, 2, 1]).rho, -1, 1e-12);
+  // Ties: a = [1, 2, 2, 3] -> ranks [1, 2.5, 2.5, 4]; b ranks [1, 2, 3, 4]; Pearson of the ranks = 4.5 / sqrt(4.5 * 5).
+  assertClose(rankCorrelation([1, 2, 2, 3], [10, 20, 30, 40]).rho, 4.5 / Math.sqrt(4.5 * 5), 1e-12);
+  // Many points, random pairing: |rho| small and p large; a strong relation: p tiny (Monte Carlo, 20000 draws).
+  const a = Array.from({ length: 30 }, (_, i) => i);
+  const shuffled = [17, 3, 25, 8, 29, 0, 12, 21, 5, 27, 14, 9, 1, 23, 18, 6, 28, 11, 2, 20, 15, 26, 4, 10, 24, 7, 19, 13, 22, 16];
+  const weak = rankCorrelation(a, shuffled);
+  assert.ok(weak.p > 0.05, `unrelated: rho ${weak.rho}, p ${weak.p}`);
+  const strong = rankCorrelation(a, a.map((v) => v * v + (v % 3)));
+  assert.ok(strong.rho > 0.99 && strong.p < 0.001, `related: rho ${strong.rho}, p ${strong.p}`);
+  assert.throws(() => rankCorrelation([1, 2], [1, 2]), /rankCorrelation: needs at least 3/);
+  assert.throws(() => rankCorrelation([1, 2, 3], [1, 2]), /same length/);
 });
 
 test.run();
