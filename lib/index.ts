@@ -128,5 +128,5 @@ export { oneImage, classMean, nearestNeighbour, rigd } from './training/pagSourc
 export type { GradientSource, SourceData, NearestNeighbourOptions, RigdOptions } from './training/pagSources';
 export { gradientAlignment, targetedExamples, rankCorrelation } from './metrics/gradientAlignment';
 export type { GradientAlignmentOptions, GradientAlignmentRecord, TargetedExamplesOptions, RankCorrelationRecord } from './metrics/gradientAlignment';
-export { pagToyTensors, pagToyModel, trainAdam, PAG_TOY_SCALE } from './training/pagToy';
-export type { AdamTrainOptions } from './training/pagToy';
+export { pagToyTensors, pagToyModel, trainAdam, pagToyField, PAG_TOY_SCALE } from './training/pagToy';
+export type { AdamTrainOptions, ToyFieldRows } from './training/pagToy';

@@ -95,3 +95,39 @@ export async function trainAdam(model: ComposedClassifier, data: { x: tf.Tensor;
   }
   return losses;
 }
+
+/** Rows of {@link pagToyField}, in the paper's coordinates. */
+export interface ToyFieldRows {
+  /** A grid of predicted classes: {x1, x2, class}. */
+  regions: { x1: number; x2: number; class: string }[];
+  /** Arrows of the normalised input gradient of log softmax_1 on a coarser grid: {x1, x2, x1end, x2end}. */
+  arrows: { x1: number; x2: number; x1end: number; x2end: number }[];
+}
+
+/**
+ * Decision regions and gradient field of a toy model for Fig. 3, in the paper's coordinates: predictions on
+ * a `steps` x `steps` grid over x1 in [-60, 60], x2 in [-120, 120], and on an `arrowSteps` grid the direction of
+ * grad_x log p(class 1 | x) (where an attack toward class 1 moves) as arrows of length `arrowLength`.
+ * @param model a {@link pagToyModel}
+ * @param opts grid sizes (default 41 and 13) and arrow length (default 6)
+ */
+export function pagToyField(model: ComposedClassifier, opts: { steps?: number; arrowSteps?: number; arrowLength?: number } = {}): ToyFieldRows {
+  const grid = (k: number) => {
+    const pts: number[][] = [];
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) pts.push([-60 + (120 * i) / (k - 1), -120 + (240 * j) / (k - 1)]);
+    return pts;
+  };
+  const toUnit = (pts: number[][]) => tf.tensor2d(pts.map(([a, b]) => [0.5 + a / PAG_TOY_SCALE, 0.5 + b / PAG_TOY_SCALE]));
+  const g = grid(opts.steps ?? 41);
+  const pred = tf.tidy(() => model.apply(toUnit(g)).logits.argMax(1).dataSync());
+  const regions = g.map(([x1, x2], i) => ({ x1, x2, class: `class ${pred[i]}` }));
+  const a = grid(opts.arrowSteps ?? 13);
+  const len = opts.arrowLength ?? 6;
+  const d = tf.tidy(() => {
+    const u = toUnit(a);
+    const gr = tf.grad((v: tf.Tensor) => tf.logSoftmax(model.apply(v).logits).slice([0, 1], [-1, 1]).sum())(u);
+    return gr.div(gr.norm('euclidean', 1, true).add(1e-12)).dataSync();
+  });
+  const arrows = a.map(([x1, x2], i) => ({ x1, x2, x1end: x1 + len * d[2 * i], x2end: x2 + len * d[2 * i + 1] }));
+  return { regions, arrows };
+}
