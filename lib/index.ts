@@ -129,3 +129,14 @@ export { l2PolytopeDistance, linfPolytopeDistance } from './metrics/nnPolytope';
 export type { PolytopeDistance, PolytopeSolution } from './metrics/nnPolytope';
 export { tradesBoth } from './training/tradesBoth';
 export type { TradesBothOptions } from './training/tradesBoth';
+// perceptually aligned gradients (issue 19)
+export { cosineLoss, targetedInputGradients, pagTerm, pagLoss, PAG_DEFAULTS } from './losses/pag';
+export type { PagLossOptions, PagReduction, GradientOf } from './losses/pag';
+export { pag, drawTargets } from './training/pag';
+export type { PagOptions } from './training/pag';
+export { oneImage, classMean, nearestNeighbour, rigd } from './training/pagSources';
+export type { GradientSource, SourceData, NearestNeighbourOptions, RigdOptions } from './training/pagSources';
+export { gradientAlignment, targetedExamples, rankCorrelation } from './metrics/gradientAlignment';
+export type { GradientAlignmentOptions, GradientAlignmentRecord, TargetedExamplesOptions, RankCorrelationRecord } from './metrics/gradientAlignment';
+export { pagToyTensors, pagToyModel, trainAdam, pagToyField, PAG_TOY_SCALE } from './training/pagToy';
+export type { AdamTrainOptions, ToyFieldRows } from './training/pagToy';

@@ -116,4 +116,9 @@ export const msg = {
     "evaluate(): the 'fast' ensemble (APGD-CE and APGD-T only) is NOT a robustness evaluation: no FAB, no black-box attack, so gradient masking can go unnoticed; use the standard ensemble for reported numbers",
   leftThreatModel: (attack: string, norm: string, eps: number, seen: number) =>
     `${attack}: returned a point at ${norm} distance ${seen} from its input, outside the threat model (eps ${eps}); its successes there are not counted`,
+  // perceptually aligned gradients (issue 19)
+  pagEmptyClass: (c: number) => `data: class ${c} has no training images; every gradient source needs at least one image per class`,
+  pagTargetsPerImage: (k: number, classes: number) =>
+    `targetsPerImage: must be 'all' or an integer in [1, ${classes}], got ${fmt(k)}`,
+  pagNoTargets: () => `PAG: the outer loss ran without the ground-truth gradients of its inner step (call inner first, as the trainer does)`,
 } as const;
