@@ -54,3 +54,9 @@ export const msg = {
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
 } as const;
+// class-wise robustness gaps: label augmentation (issue 18)
+export const msgLabelAugmentation = {
+  firstLogits: (k: number, outputs: number) => `k: must be an integer in [1, ${outputs}] (the model's outputs), got ${k}`,
+  labelAugmentedModel: (k: number, outputs: number) =>
+    `model: label-augmented training with numClasses ${k} needs a model with ${k + 1} outputs (K classes + 1 "PGD" label), got ${outputs}`,
+} as const;
