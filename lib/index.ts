@@ -88,6 +88,8 @@ export {
   decodeImage, readImage, encodePng, cifar10, stl10, cifar10c, imageFolder, corrupt, corruptedSets, corruptionArrays, CORRUPTIONS,
   corruptionGrid, intensityHistogram, cleanVsCorruptedHistogram,
 } from './data/index';
+export { findCifar10, CIFAR10_SOURCE_LABELS, CIFAR10_CLASSES } from './data/index';
+export type { Cifar10Source } from './data/index';
 export type { Dataset, IdxArray, PointSet, NpyArray, RgbImage, CorruptionFamily, ImageBatch, CorruptOptions, GridCell, HistogramRow } from './data/index';
 
 // notebook display and plots

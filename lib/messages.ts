@@ -53,6 +53,25 @@ export const msg = {
     `frost: no frost photographs (frost1.png .. frost5.jpg) in ${where}; using a procedural frost texture instead (results differ from CIFAR-10-C)`,
   downloadFailed: (url: string, why: string) =>
     `download of ${url} failed: ${why}; download it by hand and put it in the data directory (see npm run data -- --help)`,
+  // notebook kit: claims, profiles, reported numbers, experiments (issue 15)
+  pairedLength: (what: string, na: number, nb: number) =>
+    `${what}: per-example vectors must have the same length (the same test images), got ${na} and ${nb}`,
+  tooFewSeeds: (what: string, need: number, got: number) => `${what}: needs at least ${need} values per group, got ${got}`,
+  unknownProfile: (name: string, known: readonly string[]) =>
+    `ROBUSTLAB_PROFILE: must be one of ${known.join(', ')}, got ${fmt(name)}`,
+  profileKeys: (profile: string, missing: readonly string[], extra: readonly string[]) =>
+    `profile ${profile}: must have the same settings as the others; missing ${missing.join(', ') || 'none'}, extra ${extra.join(', ') || 'none'}`,
+  profileValue: (profile: string, key: string, v: unknown) =>
+    `profile ${profile}: setting ${key} must be a finite number, a string, a boolean or an array of them, got ${fmt(v)}`,
+  reportedSchema: (file: string, where: string, expected: string, v: unknown) =>
+    `${file}: ${where} must be ${expected}, got ${typeof v === 'object' ? JSON.stringify(v)?.slice(0, 60) : fmt(v)}`,
+  reportedMissing: (name: string, looked: readonly string[]) =>
+    `reported(${fmt(name)}): no file notebooks/reported/${name}.json (looked in ${looked.length} places: ${looked.join(', ')})`,
+  unknownMeasure: (what: string, measure: string, known: readonly string[]) =>
+    `${what}: no measure ${fmt(measure)}; measured: ${known.join(', ')}`,
+  unknownRow: (table: string, key: string, known: readonly string[]) =>
+    `${table}: no row ${fmt(key)}; rows: ${known.join(', ')}`,
+  noDataset: (tried: readonly string[]) => `data: none of ${tried.join(', ')} could be loaded`,
 } as const;
 // class-wise robustness gaps: label augmentation (issue 18)
 export const msgLabelAugmentation = {

@@ -21,6 +21,11 @@ export interface Dataset {
   numClasses: number;
   /** Class names. */
   classNames: string[];
+  /**
+   * The form the data was read from, for provenance in tables and results JSON: CIFAR-10's `binary`,
+   * `pickle` or `jpeg-copy` (see `CIFAR10_SOURCE_LABELS`); absent where the loader does not say.
+   */
+  source?: string;
 }
 
 /** The examples at `idx`, as a new dataset. */

@@ -16,7 +16,9 @@ export { readNpy, parseNpy, encodeNpy } from './npy';
 export type { NpyArray } from './npy';
 export { decodeImage, readImage, encodePng } from './image';
 export type { RgbImage } from './image';
-export { cifar10, stl10, cifar10c, imageFolder, readCifarBatch, readStl10, findDataDir, CIFAR10_CLASSES, STL10_CLASSES, CIFAR10C_FILES, SOURCES } from './loaders';
+export { cifar10, findCifar10, cifar10TreeFiles, decodeCifarImages, CIFAR10_SOURCE_LABELS } from './cifar10';
+export type { Cifar10Source, Cifar10Location } from './cifar10';
+export { stl10, cifar10c, imageFolder, readCifarBatch, readStl10, findDataDir, CIFAR10_CLASSES, STL10_CLASSES, CIFAR10C_FILES, SOURCES } from './loaders';
 export {
   corrupt, corruptedSets, corruptionArrays, corruptionParams, CORRUPTIONS, BENCHMARK_CORRUPTIONS, CIFAR_PARAMS, diskKernel, FROST_FILES, frostTextures, clearFrostCache,
 } from './corruptions/index';

@@ -68,34 +68,6 @@ export function readCifarBatch(file: string): { x: Float32Array; y: Int32Array; 
   return { x, y, n };
 }
 
-function concat(parts: { x: Float32Array; y: Int32Array; n: number }[]): { x: Float32Array; y: Int32Array; n: number } {
-  const n = parts.reduce((a, p) => a + p.n, 0);
-  const x = new Float32Array(parts.reduce((a, p) => a + p.x.length, 0));
-  const y = new Int32Array(n);
-  let ox = 0;
-  let oy = 0;
-  for (const p of parts) {
-    x.set(p.x, ox);
-    y.set(p.y, oy);
-    ox += p.x.length;
-    oy += p.n;
-  }
-  return { x, y, n };
-}
-
-/**
- * CIFAR-10 from the binary distribution: `<dir>/cifar-10-batches-bin/data_batch_{1..5}.bin` (train) or
- * `test_batch.bin` (test).
- * @example const test = cifar10({ split: 'test' });
- */
-export function cifar10(opts: { dir?: string; split?: 'train' | 'test' } = {}): Dataset {
-  const split = opts.split ?? 'test';
-  const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
-  const d = findDataDir(`CIFAR-10 (${split})`, 'cifar-10-batches-bin', files, SOURCES.cifar10, opts.dir);
-  const all = concat(files.map((f) => readCifarBatch(path.join(d, f))));
-  return { name: `cifar10-${split}`, x: all.x, y: all.y, shape: [all.n, 32, 32, 3], numClasses: 10, classNames: [...CIFAR10_CLASSES] };
-}
-
 /** Decodes STL-10 binary images (3 x 96 x 96 per image, column-major) and labels (1..10). */
 export function readStl10(xFile: string, yFile: string): { x: Float32Array; y: Int32Array; n: number } {
   const xb = readBytes(xFile);

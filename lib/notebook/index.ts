@@ -1,6 +1,8 @@
 /**
  * Everything a notebook needs besides the library itself: display (plots, tables, images, Markdown),
- * progress bars, profiles, the paper's reported numbers, claim verdicts and the results JSON.
+ * progress bars, validated profiles, the paper's reported numbers (schema-checked), data provenance, the
+ * experiment kit (train named models, evaluate under named attacks, seeds, paper-beside-ours tables) and
+ * three-valued claim verdicts decided by stated tests.
  * @module
  */
 export { show, table, markdown, plotBundle, tableBundle, renderSvg, inNotebook, sendBundle, newDisplayId } from './display';
@@ -10,6 +12,24 @@ export type { ImageRow, ImageGridOptions } from './images';
 export { progressBar } from './progress';
 export type { ProgressOptions } from './progress';
 export type { ProgressSink } from '../training/progress';
-export { profile, reported, Results } from './profile';
-export type { ProfileName, ClaimVerdict } from './profile';
+export { profile, profileRows, Results, PROFILE_NAMES } from './profile';
+export type { ProfileName, Setting } from './profile';
+export { reported, parseReported, paperValue } from './reported';
+export type { ReportedPaper, ReportedRow } from './reported';
+export { loadData, provenanceLine } from './provenance';
+export type { DataChoice, Provenance, LoadedData } from './provenance';
+export { evaluateModel, accuracyOf, measureOf } from './evaluation';
+export type { Evaluation, NamedAttack, NamedModel } from './evaluation';
+export { trainNamed, runSeeds, aggregate, plainRow, compareRows, spreadNote, labelled } from './experiment';
+export type { TrainSpec, Trained, OurRow, Measured, ComparisonRow } from './experiment';
+export { claimGreater, claimNotWorse, claimValuesGreater, claimMostly, learned, countVerdicts, verdictSummary, fmtP, VERDICTS, LEARNED_ALPHA } from './claims';
+export type { ClaimVerdict, Verdict, VerdictCounts, ClaimOptions, LearnedRecord } from './claims';
+export { mcnemarExact, pairedBootstrap, welchT, binomialUpper, binomialLower, meanSd } from './stats';
+export type { McNemarRecord, BootstrapRecord, WelchRecord } from './stats';
+export { startNotebook } from './start';
+export type { Started } from './start';
 export * from '../plots/index';
+export { heHead, frameworkMethod, table2Attacks, attackOf, FRAMEWORKS } from './he';
+export type { HeadKind, HeSetting, TrainAttack, Framework, AttackSizes } from './he';
+export { writeReport, formatCell } from './report';
+export type { NotebookStatus } from './report';

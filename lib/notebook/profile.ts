@@ -1,44 +1,70 @@
 /**
- * What every paper notebook shares: the profile (smoke, quick, full) from `ROBUSTLAB_PROFILE`, the paper's
- * reported numbers from `notebooks/reported/NAME.json`, claim verdicts, and the results JSON the runner
+ * What every paper notebook shares: the profile (smoke, quick, full) from `ROBUSTLAB_PROFILE`, validated; the
+ * results (three-valued claims with their tests, tables, figures, cost, data provenance) that the runner
  * collects for the report.
  * @module
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { msg } from '../messages';
+import { countVerdicts, verdictSummary, type ClaimVerdict, type VerdictCounts } from './claims';
+import type { Provenance } from './provenance';
+
+export type { ClaimVerdict } from './claims';
+export { reported } from './reported';
 
 /** The three profiles: smoke proves every cell runs, quick is the committed run, full is the paper's scale. */
 export type ProfileName = 'smoke' | 'quick' | 'full';
 
-/** Picks `profiles[ROBUSTLAB_PROFILE]` (default quick) and names it. */
-export function profile<T extends object>(profiles: Record<ProfileName, T>): T & { name: ProfileName } {
-  const name = (process.env.ROBUSTLAB_PROFILE ?? 'quick') as ProfileName;
-  if (!(name in profiles)) throw new Error(`ROBUSTLAB_PROFILE: must be one of smoke, quick, full, got "${name}"`);
-  return { ...profiles[name], name };
+/** The profile names, in order of size. */
+export const PROFILE_NAMES: readonly ProfileName[] = ['smoke', 'quick', 'full'];
+
+/** A profile setting: a number, string, boolean, or an array of them. */
+export type Setting = number | string | boolean | readonly (number | string | boolean)[];
+
+function validSetting(v: unknown): boolean {
+  const scalar = (x: unknown) => (typeof x === 'number' && Number.isFinite(x)) || typeof x === 'string' || typeof x === 'boolean';
+  return scalar(v) || (Array.isArray(v) && v.every(scalar));
 }
 
-/** One claim of a paper checked on our numbers. */
-export interface ClaimVerdict {
-  /** The claim in one line. */
-  claim: string;
-  /** Whether it holds on our numbers. */
-  holds: boolean;
-  /** The numbers it was decided on (margins). */
-  evidence: Record<string, number | string>;
-  /** Why it may not hold at our scale, when it does not. */
-  note?: string;
+/**
+ * Picks `profiles[ROBUSTLAB_PROFILE]` (default quick), checks it and names it. Every profile must have the
+ * same settings, each a finite number, a string, a boolean or an array of them; the name must be one of
+ * smoke, quick, full (an inherited name such as `constructor` is refused). The result is frozen.
+ * @example const P = profile({ smoke: { epochs: 1 }, quick: { epochs: 5 }, full: { epochs: 100 } });
+ */
+export function profile<T extends Record<string, Setting>>(profiles: Record<ProfileName, T>): Readonly<T & { name: ProfileName }> {
+  const name = process.env.ROBUSTLAB_PROFILE ?? 'quick';
+  if (!(PROFILE_NAMES as readonly string[]).includes(name) || !Object.hasOwn(profiles, name)) throw new Error(msg.unknownProfile(name, PROFILE_NAMES));
+  const keys = Object.keys(profiles.quick);
+  for (const p of PROFILE_NAMES) {
+    if (!Object.hasOwn(profiles, p)) throw new Error(msg.unknownProfile(p, Object.keys(profiles)));
+    const own = Object.keys(profiles[p]);
+    const missing = keys.filter((k) => !own.includes(k));
+    const extra = own.filter((k) => !keys.includes(k));
+    if (missing.length || extra.length) throw new Error(msg.profileKeys(p, missing, extra));
+    for (const k of own) if (!validSetting(profiles[p][k])) throw new Error(msg.profileValue(p, k, profiles[p][k]));
+  }
+  return Object.freeze({ ...profiles[name as ProfileName], name: name as ProfileName });
+}
+
+/** The profile as rows `{ setting, value }` for a table (arrays joined by spaces). */
+export function profileRows(p: Readonly<Record<string, Setting>>): { setting: string; value: string }[] {
+  return Object.entries(p).map(([setting, v]) => ({ setting, value: Array.isArray(v) ? v.join(' ') : String(v) }));
 }
 
 /** The results a notebook hands to the report. */
 export class Results {
   /** Claims in order. */
   readonly claims: ClaimVerdict[] = [];
-  /** Named tables of measured numbers. */
-  readonly tables: Record<string, unknown[]> = {};
+  /** Named tables of measured numbers (per paper table: ours, or ours beside the paper's). */
+  readonly tables: Record<string, Record<string, unknown>[]> = {};
   /** Wall seconds per section. */
   readonly cost: Record<string, number> = {};
   /** Named Vega-Lite specs; the report renders them beside the paper's figure of the same name. */
   readonly figures: Record<string, Record<string, unknown>> = {};
+  /** Where the data came from (set by the notebook's data cell). */
+  provenance?: Provenance;
   private t0 = Date.now();
 
   /** @param name notebook name (file stem) @param title paper title */
@@ -47,21 +73,20 @@ export class Results {
     readonly title: string,
   ) {}
 
-  /** Records a claim verdict and returns it. */
-  claim(claim: string, holds: boolean, evidence: Record<string, number | string>, note?: string): ClaimVerdict {
-    const v: ClaimVerdict = { claim, holds, evidence, ...(note ? { note } : {}) };
-    this.claims.push(v);
-    return v;
+  /** Records verdicts (from `claimGreater`, `claimNotWorse` ...) and returns the last. */
+  add(...v: ClaimVerdict[]): ClaimVerdict {
+    this.claims.push(...v);
+    return v[v.length - 1];
   }
 
-  /**
-   * Records "`a` is larger than `b` by more than `margin`" with the numbers and the margin seen.
-   * @example results.claimGreater('HE raises PGD-20 accuracy', ['PGD-AT+HE', 0.52], ['PGD-AT', 0.48]);
-   */
-  claimGreater(claim: string, a: [string, number], b: [string, number], opts: { margin?: number; note?: string } = {}): ClaimVerdict {
-    const margin = opts.margin ?? 0;
-    const diff = a[1] - b[1];
-    return this.claim(claim, diff > margin, { [a[0]]: a[1], [b[0]]: b[1], difference: diff, 'required margin': margin }, diff > margin ? undefined : opts.note);
+  /** Counts of the three outcomes so far. */
+  counts(): VerdictCounts {
+    return countVerdicts(this.claims);
+  }
+
+  /** "H hold, N do not, I inconclusive of T". */
+  summary(): string {
+    return verdictSummary(this.counts());
   }
 
   /** Records a figure (a Vega-Lite spec) for the report and returns it, so `show(results.figure(...))` works. */
@@ -70,36 +95,41 @@ export class Results {
     return spec;
   }
 
-  /** Records a table of measured rows. */
-  table(name: string, rows: unknown[]): void {
+  /** Records a table of rows and returns them. */
+  table<R extends Record<string, unknown>>(name: string, rows: R[]): R[] {
     this.tables[name] = rows;
+    return rows;
   }
 
-  /** Records the wall time since the last call under `section`. */
-  lap(section: string): number {
+  /** Records the wall time since the last call under `section`; returns nothing (a cell may end with it). */
+  lap(section: string): void {
     const now = Date.now();
-    const s = (now - this.t0) / 1000;
-    this.cost[section] = s;
+    this.cost[section] = (now - this.t0) / 1000;
     this.t0 = now;
-    return s;
   }
 
-  /** Writes `$ROBUSTLAB_RESULTS_DIR/NAME.json` (default results/) atomically; returns the path. */
+  /** The results record as written by {@link save}. */
+  toJSON(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const counts = this.counts();
+    return { name: this.name, title: this.title, profile: process.env.ROBUSTLAB_PROFILE ?? 'quick', provenance: this.provenance, counts, summary: verdictSummary(counts), claims: this.claims, tables: this.tables, figures: this.figures, cost: this.cost, ...extra };
+  }
+
+  /**
+   * Writes `$ROBUSTLAB_RESULTS_DIR/NAME.json` (default results/) whole and atomically (tmp + rename); returns
+   * one line for the notebook that names the file relative to the results folder (no machine paths).
+   */
   save(extra: Record<string, unknown> = {}): string {
     const dir = process.env.ROBUSTLAB_RESULTS_DIR ?? path.resolve(process.cwd(), process.cwd().endsWith('notebooks') ? '../results' : 'results');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `${this.name}.json`);
-    const body = JSON.stringify({ name: this.name, title: this.title, profile: process.env.ROBUSTLAB_PROFILE ?? 'quick', claims: this.claims, tables: this.tables, figures: this.figures, cost: this.cost, ...extra }, null, 1);
-    fs.writeFileSync(`${file}.tmp`, body);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.toJSON(extra), null, 1));
     fs.renameSync(`${file}.tmp`, file);
-    return file;
+    return `results saved to ${this.name}.json in the results folder: claims ${this.summary()}`;
   }
-}
 
-/** Loads `notebooks/reported/NAME.json` (the paper's numbers as data). */
-export function reported<T = Record<string, unknown>>(name: string): T {
-  const candidates = [path.resolve(process.cwd(), 'reported', `${name}.json`), path.resolve(process.cwd(), 'notebooks', 'reported', `${name}.json`), path.resolve(__dirname, '../../../notebooks/reported', `${name}.json`), path.resolve(__dirname, '../../notebooks/reported', `${name}.json`)];
-  const f = candidates.find((c) => fs.existsSync(c));
-  if (!f) throw new Error(`reported(${JSON.stringify(name)}): no file notebooks/reported/${name}.json (looked in ${candidates.join(', ')})`);
-  return JSON.parse(fs.readFileSync(f, 'utf8')) as T;
+  /** The path {@link save} writes. */
+  static file(name: string): string {
+    const dir = process.env.ROBUSTLAB_RESULTS_DIR ?? path.resolve(process.cwd(), process.cwd().endsWith('notebooks') ? '../results' : 'results');
+    return path.join(dir, `${name}.json`);
+  }
 }
