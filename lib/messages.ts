@@ -76,6 +76,8 @@ export const msg = {
 // class-wise robustness gaps: label augmentation (issue 18)
 export const msgLabelAugmentation = {
   firstLogits: (k: number, outputs: number) => `k: must be an integer in [1, ${outputs}] (the model's outputs), got ${k}`,
+  warmStart: (name: string, why: string, shape: readonly number[], base: readonly number[]) =>
+    `warmStart: variable ${name}: ${why} (model [${shape.join(', ')}], base [${base.join(', ')}]); only a head widened along its last axis may differ`,
   labelAugmentedModel: (k: number, outputs: number) =>
     `model: label-augmented training with numClasses ${k} needs a model with ${k + 1} outputs (K classes + 1 "PGD" label), got ${outputs}`,
 } as const;

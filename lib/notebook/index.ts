@@ -29,6 +29,8 @@ export type { McNemarRecord, BootstrapRecord, WelchRecord } from './stats';
 export { startNotebook } from './start';
 export type { Started } from './start';
 export * from '../plots/index';
+export { classWiseOf, corruptionErrors, measuredPercent, errorRow, gateLearned } from './classwise';
+export type { CorruptionEvalOptions } from './classwise';
 export { heHead, frameworkMethod, table2Attacks, attackOf, FRAMEWORKS } from './he';
 export type { HeadKind, HeSetting, TrainAttack, Framework, AttackSizes } from './he';
 export { writeReport, formatCell } from './report';
