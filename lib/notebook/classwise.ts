@@ -42,42 +42,71 @@ export interface CorruptionEvalOptions {
   progress?: ProgressSink;
 }
 
+/** Predictions of every model on every (corruption, severity) copy of a test set. */
+export interface CorruptionPredictions {
+  /** Corruptions, in order. */
+  corruptions: readonly string[];
+  /** Severities, in order. */
+  severities: readonly number[];
+  /** The test labels. */
+  labels: Int32Array;
+  /** preds[model][corruption][severity index]: predicted class per test image. */
+  preds: Record<string, Int32Array[]>[];
+}
+
 /**
- * Error per corruption and severity of every model on `test`, the corrupted copies generated from it once
- * (CIFAR-10-C's recipe, lib/data/corruptions) and shared by the models, plus each model's unnormalised CE /
- * mCE (the paper's: mean error over severities, mean over corruptions). Models predict with their own
+ * Predictions of every model on `test` under each corruption and severity, the corrupted copies generated from
+ * it once (CIFAR-10-C's recipe, lib/data/corruptions) and shared by the models. Models predict with their own
  * `apply` (pass a `firstLogits` view for label-augmented ones).
- * @returns per model (in order) its errors and its {@link CorruptionRecord}
  */
-export async function corruptionErrors(models: readonly NamedModel[], test: Dataset, opts: CorruptionEvalOptions = {}): Promise<{ errors: CorruptionErrors; record: CorruptionRecord }[]> {
-  const names = opts.corruptions ?? BENCHMARK_CORRUPTIONS;
+export async function corruptionPredictions(models: readonly NamedModel[], test: Dataset, opts: CorruptionEvalOptions = {}): Promise<CorruptionPredictions> {
+  const corruptions = opts.corruptions ?? BENCHMARK_CORRUPTIONS;
   const severities = opts.severities ?? [1, 2, 3, 4, 5];
   const bs = opts.batchSize ?? 250;
-  const errs: CorruptionErrors[] = models.map(() => ({}));
-  opts.progress?.start(names.length * severities.length, 'corruptions');
-  for (const name of names) {
-    for (const m of errs) m[name] = [];
+  const preds: Record<string, Int32Array[]>[] = models.map(() => ({}));
+  const labels = Int32Array.from(test.y);
+  opts.progress?.start(corruptions.length * severities.length, 'corruptions');
+  for (const name of corruptions) {
+    for (const m of preds) m[name] = [];
     for (const s of severities) {
       const { x, y } = toTensors(corrupt(test, name, s, opts.seed ?? 0));
-      const labels = await y.data();
+      y.dispose();
       for (let j = 0; j < models.length; j++) {
-        let wrong = 0;
+        const out = new Int32Array(labels.length);
         for (let i = 0; i < labels.length; i += bs) {
           const k = Math.min(bs, labels.length - i);
           const p = tf.tidy(() => models[j].model.apply(x.slice(i, k)).logits.argMax(1));
-          const v = await p.data();
+          out.set(await p.data(), i);
           p.dispose();
-          for (let q = 0; q < k; q++) if (v[q] !== labels[i + q]) wrong++;
         }
-        errs[j][name].push(wrong / labels.length);
+        preds[j][name].push(out);
       }
-      tf.dispose([x, y]);
+      x.dispose();
       opts.progress?.tick(1);
       await new Promise((r) => setImmediate(r));
     }
   }
   opts.progress?.done();
-  return errs.map((errors) => ({ errors, record: corruptionError(errors) }));
+  return { corruptions, severities, labels, preds };
+}
+
+/**
+ * Error per corruption and severity of every model on `test` (see {@link corruptionPredictions}), plus each
+ * model's unnormalised CE / mCE (the class-wise gaps paper's: mean error over severities, mean over
+ * corruptions).
+ * @returns per model (in order) its errors and its {@link CorruptionRecord}
+ */
+export async function corruptionErrors(models: readonly NamedModel[], test: Dataset, opts: CorruptionEvalOptions = {}): Promise<{ errors: CorruptionErrors; record: CorruptionRecord }[]> {
+  return errorsOf(await corruptionPredictions(models, test, opts));
+}
+
+/** Errors and CE / mCE per model from {@link corruptionPredictions}. */
+export function errorsOf(p: CorruptionPredictions): { errors: CorruptionErrors; record: CorruptionRecord }[] {
+  const rate = (pred: Int32Array) => pred.reduce((a, v, i) => a + (v !== p.labels[i] ? 1 : 0), 0) / p.labels.length;
+  return p.preds.map((m) => {
+    const errors: CorruptionErrors = Object.fromEntries(p.corruptions.map((c) => [c, m[c].map(rate)]));
+    return { errors, record: corruptionError(errors) };
+  });
 }
 
 /** Mean and sd over seeds of values given as fractions, in percent. */
