@@ -132,3 +132,4 @@ export { neighbourTargets, perturbTowards, neighbourPerturbation } from './train
 export type { NeighbourPerturbationOptions } from './training/neighbourPerturbation';
 export { warmStart } from './models/warmStart';
 export { BENCHMARK_CORRUPTIONS } from './data/corruptions/index';
+export { facetBars } from './plots/smallMultiples';
