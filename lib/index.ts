@@ -140,3 +140,18 @@ export { gradientAlignment, targetedExamples, rankCorrelation } from './metrics/
 export type { GradientAlignmentOptions, GradientAlignmentRecord, TargetedExamplesOptions, RankCorrelationRecord } from './metrics/gradientAlignment';
 export { pagToyTensors, pagToyModel, trainAdam, pagToyField, PAG_TOY_SCALE } from './training/pagToy';
 export type { AdamTrainOptions, ToyFieldRows } from './training/pagToy';
+// class-wise gaps (label augmentation) and gain from neighbours (issues 18, 20)
+export { firstLogits } from './models/firstLogits';
+export { augmentedLabels, softCrossEntropy, labelAugmentationLoss } from './losses/labelAugmentation';
+export type { LabelAugmentationOptions } from './losses/labelAugmentation';
+export { labelAugmentedAT, LABEL_AUGMENTATION_ATTACK } from './training/labelAugmentedAT';
+export type { LabelAugmentedATOptions } from './training/labelAugmentedAT';
+export { augmentedPgd, PGD40_CLASSWISE } from './metrics/augmentedProtocols';
+export type { AugmentedProtocol } from './metrics/augmentedProtocols';
+export { headWeights, similarityMatrix, centroidSimilarity, topSimilar, nearRankTest, normalCdf } from './metrics/classSimilarity';
+export type { NearRankTest } from './metrics/classSimilarity';
+export { neighbourTargets, perturbTowards, neighbourPerturbation } from './training/neighbourPerturbation';
+export type { NeighbourPerturbationOptions } from './training/neighbourPerturbation';
+export { warmStart } from './models/warmStart';
+export { BENCHMARK_CORRUPTIONS } from './data/corruptions/index';
+export { facetBars } from './plots/smallMultiples';

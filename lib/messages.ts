@@ -122,3 +122,19 @@ export const msg = {
     `targetsPerImage: must be 'all' or an integer in [1, ${classes}], got ${fmt(k)}`,
   pagNoTargets: () => `PAG: the outer loss ran without the ground-truth gradients of its inner step (call inner first, as the trainer does)`,
 } as const;
+// class-wise robustness gaps: label augmentation (issue 18)
+export const msgLabelAugmentation = {
+  firstLogits: (k: number, outputs: number) => `k: must be an integer in [1, ${outputs}] (the model's outputs), got ${k}`,
+  warmStart: (name: string, why: string, shape: readonly number[], base: readonly number[]) =>
+    `warmStart: variable ${name}: ${why} (model [${shape.join(', ')}], base [${base.join(', ')}]); only a head widened along its last axis may differ`,
+  labelAugmentedModel: (k: number, outputs: number) =>
+    `model: label-augmented training with numClasses ${k} needs a model with ${k + 1} outputs (K classes + 1 "PGD" label), got ${outputs}`,
+} as const;
+// gain from neighbours: class similarity, neighbour perturbation (issue 20)
+export const msgNeighbours = {
+  noHead: (model: string) => `model ${model}: class similarity needs a head weight matrix 'head.w' of shape [featureDim, numClasses]; use centroidSimilarity for other heads`,
+  ragged: () => `w: expected a non-empty [featureDim, numClasses] matrix with rows of equal length`,
+  centroidLabels: (n: number, got: number) => `labels: expected ${n} labels (one per feature row), got ${got}`,
+  fewClasses: (c: number) => `histogram: the rank test needs at least 3 classes, got ${c}`,
+  k: (k: number, c: number, excludeSelf: boolean) => `k: must be an integer in [1, ${c - (excludeSelf ? 1 : 0)}]${excludeSelf ? ' (excluding the class itself)' : ''}, got ${k}`,
+} as const;

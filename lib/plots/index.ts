@@ -3,3 +3,4 @@
  * @module
  */
 export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions, imageGrid } from './specs';
+export { facetBars } from './smallMultiples';
