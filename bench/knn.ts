@@ -37,7 +37,8 @@ function loadProblem(pair: [string, string], nTrain: number, nTest: number): { t
     if (a < 0 || b < 0) throw new Error(`--pair: unknown class in ${pair.join(',')}; classes: ${CIFAR10_CLASSES.join(', ')}`);
     const tr = binaryPair(cifar10({ split: 'train' }), a, b);
     const te = binaryPair(cifar10({ split: 'test' }), a, b);
-    const cut = (ds: typeof tr, n: number): NnSet => ({ x: ds.x.subarray(0, Math.min(n, ds.shape[0]) * D), y: ds.y.subarray(0, Math.min(n, ds.shape[0])), n: Math.min(n, ds.shape[0]), dim: D });
+    // Datasets hold bytes; the search works on pixels in [0, 1].
+    const cut = (ds: typeof tr, n: number): NnSet => ({ x: Float32Array.from(ds.x.subarray(0, Math.min(n, ds.shape[0]) * D), (v) => v / 255), y: ds.y.subarray(0, Math.min(n, ds.shape[0])), n: Math.min(n, ds.shape[0]), dim: D });
     return { train: cut(tr, nTrain), test: cut(te, nTest), source: `CIFAR-10 (JPEG q75 copy) ${pair.join(' vs ')}` };
   } catch (e) {
     if ((e as Error).message.startsWith('--pair')) throw e;

@@ -34,7 +34,7 @@ function withTensors<T>(makers: (() => unknown)[], fn: (...a: never[]) => T): ()
 
 const dataset = (n = 6): rl.Dataset => ({
   name: 'fuzz',
-  x: new Float32Array(n * 4).fill(0.5),
+  x: new Uint8Array(n * 4).fill(128),
   y: Int32Array.from({ length: n }, (_, i) => i % K),
   shape: [n, 2, 2, 1],
   numClasses: K,
