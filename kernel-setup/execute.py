@@ -24,11 +24,16 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 # Installed in the kernel before the first cell: tslab only prints these on a stream of whichever cell ran
 # last (often after its reply, so nbclient never sees them). Recording them in a file lets us fail the cell.
+# tslab points process.stdout.write at the new cell's stream when a cell starts, so counting those assignments
+# tells which execution (1 = the first cell run after this guard) raised the rejection.
 GUARD = """{
   const fs = require('fs');
   const file = %s;
+  let started = 0;
+  let write = process.stdout.write;
+  Object.defineProperty(process.stdout, 'write', { configurable: true, get: () => write, set: (w: any) => { started++; write = w; } });
   const note = (kind: string, e: any) => {
-    try { fs.appendFileSync(file, kind + ': ' + String((e && e.stack) || e).split('\\n')[0] + '\\n'); } catch {}
+    try { fs.appendFileSync(file, started + '\\t' + kind + ': ' + String((e && e.stack) || e).split('\\n')[0] + '\\n'); } catch {}
   };
   process.on('unhandledRejection', (e: any) => note('unhandled promise rejection', e));
   process.on('uncaughtException', (e: any) => note('uncaught exception', e));
@@ -38,7 +43,11 @@ SETTLE = "await new Promise((r) => setTimeout(r, 100));"
 
 
 class CellProblem(Exception):
-    """A failure the kernel reported outside the cell's own error reply."""
+    """A failure the kernel reported outside the cell's own error reply, with the execution that raised it."""
+
+    def __init__(self, text, execution):
+        super().__init__(text)
+        self.execution = execution
 
 
 class EchoingClient(NotebookClient):
@@ -118,7 +127,8 @@ def main():
     def check_guard():
         text = reported()
         if text:
-            raise CellProblem(text.splitlines()[0])
+            count, _, what = text.splitlines()[0].partition("\t")
+            raise CellProblem(what, int(count) if count.isdigit() else 0)
 
     def kill_kernel(signum):
         status["signal"] = signal.Signals(signum).name
@@ -188,8 +198,10 @@ def main():
         finish(1, line, state["cell"] or None, f"{e}\n{err}")
     except CellProblem as e:
         save()
-        # Raised by on_start of the next cell or on_done of the cell itself: blame the last cell that ran.
-        finish(1, f"{e} (reported by the kernel during or after this cell)", state["done"] or state["cell"] or None)
+        # nbclient skips empty code cells, so the k-th execution is the k-th non-empty one.
+        ran = [position[id(c)] for c in code_cells if c.source.strip()]
+        cell_no = ran[e.execution - 1] if 1 <= e.execution <= len(ran) else (state["done"] or state["cell"] or None)
+        finish(1, str(e), cell_no)
     except CellTimeoutError:
         save()
         finish(1, f"did not finish within {a.timeout} s (--timeout); the kernel was stopped", state["cell"] or None)

@@ -127,14 +127,17 @@ export const NORMS = ['l1', 'l2', 'linf'] as const;
 
 /**
  * Shape-only check of a batch of inputs (no values read back, so it is cheap enough for every forward pass):
- * a float32 tf.Tensor of shape [N, ...inputShape] with N >= 1.
+ * a float32 tf.Tensor of rank 1 + inputShape.length with N >= 1. For images ([h, w, c]) only the channels
+ * must match, since convolutional bodies with global pooling take any height and width; other inputs must
+ * match exactly.
  */
 export function checkInputShape(x: tf.Tensor, inputShape: readonly number[], arg = 'x'): void {
   checkTensor(x, arg);
   assert(x.dtype === 'float32', () => msg.dtype(arg, 'float32', x.dtype));
-  const expected = [null, ...inputShape];
+  const image = inputShape.length === 3;
+  const expected = image ? [null, null, null, inputShape[2]] : [null, ...inputShape];
   assert(x.rank === expected.length, () => msg.rank(arg, `rank ${expected.length} [batch, ${inputShape.join(', ')}]`, x.shape));
-  assert(x.shape[0] > 0 && x.shape.slice(1).every((d, i) => d === inputShape[i]), () => msg.shape(arg, expected, x.shape));
+  assert(x.shape[0] > 0 && x.shape.every((d, i) => expected[i] === null || d === expected[i]), () => msg.shape(arg, expected, x.shape));
 }
 
 /** Shape-only check of a loss's arguments: logits [N, K] and a label tensor [N]. */

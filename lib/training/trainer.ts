@@ -199,7 +199,8 @@ export async function train(model: Classifier, data: TrainData, opts: TrainOptio
   }
   opts.progress?.done();
   const last = history[history.length - 1];
-  const complete = history.length >= epochs && (last === undefined || last.batches === batches);
+  // Records from checkpoints written before `batches` existed are complete epochs.
+  const complete = history.length >= epochs && (last === undefined || (last.batches ?? batches) === batches);
   return { history, optimizer, complete };
 }
 
