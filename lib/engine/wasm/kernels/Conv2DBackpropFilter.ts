@@ -22,12 +22,12 @@ export function conv2DBackpropFilter(args: KernelArgs): Info {
   if (flag('ROBUSTLAB_WASM_FILTER_GRAD') === 'gemm' && flag('ROBUSTLAB_WASM_WINOGRAD') && fh === 3 && fw === 3 && fci % 4 === 0 && fco % 4 === 0 && fci * fco >= flag('ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS') && x.dtype === 'float32' && dy.dtype === 'float32') {
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
     if (info.strideHeight === 1 && info.strideWidth === 1) {
-      const out = winogradFilterGrad(x, dy, info, backend as WasmBackend);
+      const out = winogradFilterGrad(x, dy, info, backend);
       if (out) return out;
     }
   }
   if (flag('ROBUSTLAB_WASM_FILTER_GRAD') === 'gemm') {
-    const out = conv2DBackpropFilterGemm(x, dy, attrs, backend as WasmBackend);
+    const out = conv2DBackpropFilterGemm(x, dy, attrs, backend);
     if (out) return out;
   }
   const [kh, kw, ci, co] = attrs.filterShape;

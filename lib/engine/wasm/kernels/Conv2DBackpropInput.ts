@@ -24,11 +24,11 @@ export function makeConv2DBackpropInput(original: tf.KernelFunc) {
     const sh = info.strideHeight;
     const sw = info.strideWidth;
     if (ci <= flag('ROBUSTLAB_WASM_COL2IM_MAX_CHANNELS') && sh === sw) {
-      const out = inputGradCol2im(dy, filter, attrs.inputShape, sh, top, left, backend as WasmBackend);
+      const out = inputGradCol2im(dy, filter, attrs.inputShape, sh, top, left, backend);
       if (out) return out;
     }
     if (sh > 1 || sw > 1) {
-      const out = polyphaseInputGrad(dy, filter, attrs.inputShape, sh, sw, top, left, backend as WasmBackend);
+      const out = polyphaseInputGrad(dy, filter, attrs.inputShape, sh, sw, top, left, backend);
       if (out) return out;
     }
     return scoped(backend, (keep) => {
@@ -38,7 +38,7 @@ export function makeConv2DBackpropInput(original: tf.KernelFunc) {
         const p = keep(call('PadV2', { x: r }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }, backend));
         d = keep(call('Reshape', { x: p }, { shape: [n, oh * sh, ow * sw, co] }, backend));
       }
-      const wT = keep(flipTransposeFilter(filter, backend as WasmBackend)); // [KH, KW, Co, Ci], flipped
+      const wT = keep(flipTransposeFilter(filter, backend)); // [KH, KW, Co, Ci], flipped
       const pt = kh - 1 - top;
       const pl = kw - 1 - left;
       const pb = Math.max(0, h - d.shape[1] - pt + kh - 1);
