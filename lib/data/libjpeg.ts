@@ -87,8 +87,8 @@ const rangeLimit = (x: number) => {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 
-/** `jpeg_idct_islow`: dequantised coefficients of one block to 64 samples (row-major), 0..255. */
-function idct(coef: Int32Array, out: Uint8Array): void {
+/** `jpeg_idct_islow`: dequantised coefficients of one block (natural order) to 64 samples (row-major), 0..255. */
+export function idct(coef: Int32Array, out: Uint8Array): void {
   const ws = new Int32Array(64);
   for (let pass = 0; pass < 2; pass++) {
     const src = pass === 0 ? coef : ws;
@@ -176,7 +176,7 @@ function codePlane(plane: Uint8Array, w: number, h: number, q: Int32Array): Uint
 }
 
 /** h2v2 fancy upsampling (jdsample.c) of a `cw` x `ch` plane (stride `stride`) to 2cw x 2ch. */
-function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): Uint8Array {
+export function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): Uint8Array {
   const ow = 2 * cw;
   const out = new Uint8Array(ow * 2 * ch);
   for (let r = 0; r < ch; r++)
@@ -213,6 +213,10 @@ function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): U
 }
 
 const FIX = (x: number) => Math.round(x * 65536);
+const F1_402 = FIX(1.402);
+const F0_344 = FIX(0.34414);
+const F0_714 = FIX(0.71414);
+const F1_772 = FIX(1.772);
 const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /**
@@ -259,18 +263,24 @@ export function jpegRoundTrip(rgb: Uint8Array, h: number, w: number, quality: nu
   const dh = Math.ceil(h / 2);
   const cbu = fancyUpsample(codePlane(down(Cb), cw, chh, cq), cw, dw, dh);
   const cru = fancyUpsample(codePlane(down(Cr), cw, chh, cq), cw, dw, dh);
+  return yccToRgb(yd, pw, cbu, cru, 2 * dw, h, w);
+}
+
+/**
+ * libjpeg's YCbCr -> RGB (jdcolor.c tables) of full-size planes: Y with row stride `ys`, Cb and Cr with
+ * row stride `cs`, into h x w HWC bytes.
+ */
+export function yccToRgb(yd: Uint8Array, ys: number, cbu: Uint8Array, cru: Uint8Array, cs: number, h: number, w: number): Uint8Array {
   const out = new Uint8Array(h * w * 3);
-  const uw = 2 * dw;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
-      const yy = yd[y * pw + x];
-      const cb = cbu[y * uw + x] - 128;
-      const cr = cru[y * uw + x] - 128;
-      // jdcolor.c ycc_rgb_convert tables
+      const yy = yd[y * ys + x];
+      const cb = cbu[y * cs + x] - 128;
+      const cr = cru[y * cs + x] - 128;
       const o = (y * w + x) * 3;
-      out[o] = clamp255(yy + ((FIX(1.402) * cr + 32768) >> 16));
-      out[o + 1] = clamp255(yy + ((-FIX(0.34414) * cb + 32768 - FIX(0.71414) * cr) >> 16));
-      out[o + 2] = clamp255(yy + ((FIX(1.772) * cb + 32768) >> 16));
+      out[o] = clamp255(yy + ((F1_402 * cr + 32768) >> 16));
+      out[o + 1] = clamp255(yy + ((-F0_344 * cb + 32768 - F0_714 * cr) >> 16));
+      out[o + 2] = clamp255(yy + ((F1_772 * cb + 32768) >> 16));
     }
   return out;
 }
