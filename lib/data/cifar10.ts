@@ -103,7 +103,7 @@ export interface Cifar10Options {
 }
 
 // bump when decoding changes, so that caches written by an older decoder are not served
-const DECODER_VERSION = 'jpeg-js-0.4.4 v1';
+const DECODER_VERSION = 'libjpeg-exact v1';
 
 function readBinary(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: Int32Array } {
   const parts = BIN_FILES[split].map((f) => readCifarBatch(path.join(dir, f)));

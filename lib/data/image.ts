@@ -1,11 +1,13 @@
 /**
- * PNG and JPEG decoding to RGB bytes (pngjs, jpeg-js), with errors that name the file.
+ * PNG and JPEG decoding to RGB bytes, with errors that name the file: PNG by pngjs, baseline JPEG as libjpeg
+ * decodes it (`jpegDecode.ts`: the pixels PIL and torchvision read), other JPEG forms by jpeg-js.
  * @module
  */
 import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { msg } from '../messages';
+import { decodeJpegLibjpeg } from './jpegDecode';
 
 /** An 8-bit RGB image, row-major HWC. */
 export interface RgbImage {
@@ -37,6 +39,9 @@ export function decodeImage(buf: Buffer, file = '<buffer>'): RgbImage {
       const png = PNG.sync.read(buf);
       return dropAlpha(png.data, png.width, png.height);
     }
+    // libjpeg's pixels where the stream is a form it takes (baseline, 4:2:0 / 4:4:4 / grey), else jpeg-js
+    const exact = decodeJpegLibjpeg(buf);
+    if (exact) return exact;
     const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
     return dropAlpha(img.data, img.width, img.height);
   } catch (e) {

@@ -87,70 +87,87 @@ const rangeLimit = (x: number) => {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 
-/** `jpeg_idct_islow`: dequantised coefficients of one block to 64 samples (row-major), 0..255. */
-function idct(coef: Int32Array, out: Uint8Array): void {
-  const ws = new Int32Array(64);
-  for (let pass = 0; pass < 2; pass++) {
-    const src = pass === 0 ? coef : ws;
-    for (let i = 0; i < 8; i++) {
-      // pass 1 works down columns (elements 8 apart), pass 2 along rows
-      const o = pass === 0 ? i : 8 * i;
-      const st = pass === 0 ? 8 : 1;
-      const at = (k: number) => src[o + k * st];
-      const put = (k: number, v: number) => {
-        if (pass === 0) ws[o + k * 8] = descale(v, CONST_BITS - PASS1_BITS);
-        else out[o + k] = rangeLimit(descale(v, CONST_BITS + PASS1_BITS + 3));
-      };
-      if (pass === 0 && at(1) === 0 && at(2) === 0 && at(3) === 0 && at(4) === 0 && at(5) === 0 && at(6) === 0 && at(7) === 0) {
-        // the column shortcut of jidctint.c: same values as the full computation
-        const dc = at(0) << PASS1_BITS;
-        for (let k = 0; k < 8; k++) ws[o + k * 8] = dc;
-        continue;
-      }
-      let z2 = at(2);
-      let z3 = at(6);
-      let z1 = (z2 + z3) * F0_541;
-      let tmp2 = z1 - z3 * F1_847;
-      let tmp3 = z1 + z2 * F0_765;
-      z2 = at(0);
-      z3 = at(4);
-      let tmp0 = (z2 + z3) << CONST_BITS;
-      let tmp1 = (z2 - z3) << CONST_BITS;
-      const tmp10 = tmp0 + tmp3;
-      const tmp13 = tmp0 - tmp3;
-      const tmp11 = tmp1 + tmp2;
-      const tmp12 = tmp1 - tmp2;
-      tmp0 = at(7);
-      tmp1 = at(5);
-      tmp2 = at(3);
-      tmp3 = at(1);
-      z1 = tmp0 + tmp3;
-      z2 = tmp1 + tmp2;
-      z3 = tmp0 + tmp2;
-      let z4 = tmp1 + tmp3;
-      const z5 = (z3 + z4) * F1_175;
-      tmp0 *= F0_298;
-      tmp1 *= F2_053;
-      tmp2 *= F3_072;
-      tmp3 *= F1_501;
-      z1 *= -F0_899;
-      z2 *= -F2_562;
-      z3 = z3 * -F1_961 + z5;
-      z4 = z4 * -F0_390 + z5;
-      tmp0 += z1 + z3;
-      tmp1 += z2 + z4;
-      tmp2 += z2 + z3;
-      tmp3 += z1 + z4;
-      put(0, tmp10 + tmp3);
-      put(7, tmp10 - tmp3);
-      put(1, tmp11 + tmp2);
-      put(6, tmp11 - tmp2);
-      put(2, tmp12 + tmp1);
-      put(5, tmp12 - tmp1);
-      put(3, tmp13 + tmp0);
-      put(4, tmp13 - tmp0);
+const WS = new Int32Array(64);
+
+/** `jpeg_idct_islow`: dequantised coefficients of one block (natural order) to 64 samples (row-major), 0..255. */
+export function idct(coef: Int32Array, out: Uint8Array): void {
+  const ws = WS;
+  // pass 1: columns of the input (elements 8 apart) into the workspace
+  for (let i = 0; i < 8; i++) {
+    if (coef[i + 8] === 0 && coef[i + 16] === 0 && coef[i + 24] === 0 && coef[i + 32] === 0 && coef[i + 40] === 0 && coef[i + 48] === 0 && coef[i + 56] === 0) {
+      // the column shortcut of jidctint.c: same values as the full computation
+      const dc = coef[i] << PASS1_BITS;
+      for (let k = 0; k < 64; k += 8) ws[i + k] = dc;
+      continue;
     }
+    one(coef[i], coef[i + 8], coef[i + 16], coef[i + 24], coef[i + 32], coef[i + 40], coef[i + 48], coef[i + 56]);
+    const n = CONST_BITS - PASS1_BITS;
+    ws[i] = descale(R0, n);
+    ws[i + 8] = descale(R1, n);
+    ws[i + 16] = descale(R2, n);
+    ws[i + 24] = descale(R3, n);
+    ws[i + 32] = descale(R4, n);
+    ws[i + 40] = descale(R5, n);
+    ws[i + 48] = descale(R6, n);
+    ws[i + 56] = descale(R7, n);
   }
+  // pass 2: rows of the workspace into samples
+  for (let i = 0; i < 64; i += 8) {
+    one(ws[i], ws[i + 1], ws[i + 2], ws[i + 3], ws[i + 4], ws[i + 5], ws[i + 6], ws[i + 7]);
+    const n = CONST_BITS + PASS1_BITS + 3;
+    out[i] = rangeLimit(descale(R0, n));
+    out[i + 1] = rangeLimit(descale(R1, n));
+    out[i + 2] = rangeLimit(descale(R2, n));
+    out[i + 3] = rangeLimit(descale(R3, n));
+    out[i + 4] = rangeLimit(descale(R4, n));
+    out[i + 5] = rangeLimit(descale(R5, n));
+    out[i + 6] = rangeLimit(descale(R6, n));
+    out[i + 7] = rangeLimit(descale(R7, n));
+  }
+}
+
+// the eight outputs of one 1-D IDCT, before descaling (module variables: no allocation per call)
+let R0 = 0;
+let R1 = 0;
+let R2 = 0;
+let R3 = 0;
+let R4 = 0;
+let R5 = 0;
+let R6 = 0;
+let R7 = 0;
+
+/** One 1-D islow IDCT of inputs d0..d7 (jidctint.c's even and odd parts), into R0..R7. */
+function one(d0: number, d1: number, d2: number, d3: number, d4: number, d5: number, d6: number, d7: number): void {
+  let z1 = (d2 + d6) * F0_541;
+  const tmp2e = z1 - d6 * F1_847;
+  const tmp3e = z1 + d2 * F0_765;
+  const tmp0e = (d0 + d4) << CONST_BITS;
+  const tmp1e = (d0 - d4) << CONST_BITS;
+  const tmp10 = tmp0e + tmp3e;
+  const tmp13 = tmp0e - tmp3e;
+  const tmp11 = tmp1e + tmp2e;
+  const tmp12 = tmp1e - tmp2e;
+  z1 = d7 + d1;
+  let z2 = d5 + d3;
+  let z3 = d7 + d3;
+  let z4 = d5 + d1;
+  const z5 = (z3 + z4) * F1_175;
+  z1 *= -F0_899;
+  z2 *= -F2_562;
+  z3 = z3 * -F1_961 + z5;
+  z4 = z4 * -F0_390 + z5;
+  const tmp0 = d7 * F0_298 + z1 + z3;
+  const tmp1 = d5 * F2_053 + z2 + z4;
+  const tmp2 = d3 * F3_072 + z2 + z3;
+  const tmp3 = d1 * F1_501 + z1 + z4;
+  R0 = tmp10 + tmp3;
+  R7 = tmp10 - tmp3;
+  R1 = tmp11 + tmp2;
+  R6 = tmp11 - tmp2;
+  R2 = tmp12 + tmp1;
+  R5 = tmp12 - tmp1;
+  R3 = tmp13 + tmp0;
+  R4 = tmp13 - tmp0;
 }
 
 /** One component plane (bytes, `w` x `h`) through FDCT, quantisation by `q`, dequantisation and IDCT. */
@@ -176,7 +193,7 @@ function codePlane(plane: Uint8Array, w: number, h: number, q: Int32Array): Uint
 }
 
 /** h2v2 fancy upsampling (jdsample.c) of a `cw` x `ch` plane (stride `stride`) to 2cw x 2ch. */
-function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): Uint8Array {
+export function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): Uint8Array {
   const ow = 2 * cw;
   const out = new Uint8Array(ow * 2 * ch);
   for (let r = 0; r < ch; r++)
@@ -213,6 +230,10 @@ function fancyUpsample(p: Uint8Array, stride: number, cw: number, ch: number): U
 }
 
 const FIX = (x: number) => Math.round(x * 65536);
+const F1_402 = FIX(1.402);
+const F0_344 = FIX(0.34414);
+const F0_714 = FIX(0.71414);
+const F1_772 = FIX(1.772);
 const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /**
@@ -259,18 +280,24 @@ export function jpegRoundTrip(rgb: Uint8Array, h: number, w: number, quality: nu
   const dh = Math.ceil(h / 2);
   const cbu = fancyUpsample(codePlane(down(Cb), cw, chh, cq), cw, dw, dh);
   const cru = fancyUpsample(codePlane(down(Cr), cw, chh, cq), cw, dw, dh);
+  return yccToRgb(yd, pw, cbu, cru, 2 * dw, h, w);
+}
+
+/**
+ * libjpeg's YCbCr -> RGB (jdcolor.c tables) of full-size planes: Y with row stride `ys`, Cb and Cr with
+ * row stride `cs`, into h x w HWC bytes.
+ */
+export function yccToRgb(yd: Uint8Array, ys: number, cbu: Uint8Array, cru: Uint8Array, cs: number, h: number, w: number): Uint8Array {
   const out = new Uint8Array(h * w * 3);
-  const uw = 2 * dw;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
-      const yy = yd[y * pw + x];
-      const cb = cbu[y * uw + x] - 128;
-      const cr = cru[y * uw + x] - 128;
-      // jdcolor.c ycc_rgb_convert tables
+      const yy = yd[y * ys + x];
+      const cb = cbu[y * cs + x] - 128;
+      const cr = cru[y * cs + x] - 128;
       const o = (y * w + x) * 3;
-      out[o] = clamp255(yy + ((FIX(1.402) * cr + 32768) >> 16));
-      out[o + 1] = clamp255(yy + ((-FIX(0.34414) * cb + 32768 - FIX(0.71414) * cr) >> 16));
-      out[o + 2] = clamp255(yy + ((FIX(1.772) * cb + 32768) >> 16));
+      out[o] = clamp255(yy + ((F1_402 * cr + 32768) >> 16));
+      out[o + 1] = clamp255(yy + ((-F0_344 * cb + 32768 - F0_714 * cr) >> 16));
+      out[o + 2] = clamp255(yy + ((F1_772 * cb + 32768) >> 16));
     }
   return out;
 }

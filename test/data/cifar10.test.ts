@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import * as jpeg from 'jpeg-js';
 import * as tf from '@tensorflow/tfjs-core';
 import { cifar10, findCifar10, readCifarPickle } from '../../lib/data/cifar10';
@@ -202,6 +203,13 @@ test('real data: the JPEG copy under ROBUSTLAB_DATA has 50,000 / 10,000 images, 
     const counts = new Array(10).fill(0);
     for (const k of ds.y) counts[k]++;
     assert.equal(counts, new Array(10).fill(n / 10));
+    // image k is the first file of class k (class-interleaved order); its pixels are PIL's
+    // (test/data/fixtures/make_cifar10_checksums.py)
+    const want = JSON.parse(fs.readFileSync(path.join(fixtures, 'cifar10-first-images.json'), 'utf8'))[split];
+    CIFAR10_CLASSES.forEach((c, k) => {
+      assert.is(ds.y[k], k);
+      assert.is(createHash('sha256').update(ds.x.subarray(k * 3072, (k + 1) * 3072)).digest('hex'), want[c].sha256, `${split} ${c}/${want[c].file}`);
+    });
   }
 });
 
