@@ -62,4 +62,5 @@ export const msg = {
     "evaluate(): the 'fast' ensemble (APGD-CE and APGD-T only) is NOT a robustness evaluation: no FAB, no black-box attack, so gradient masking can go unnoticed; use the standard ensemble for reported numbers",
   leftThreatModel: (attack: string, norm: string, eps: number, seen: number) =>
     `${attack}: returned a point at ${norm} distance ${seen} from its input, outside the threat model (eps ${eps}); its successes there are not counted`,
+  noInnerMaximisation: () => 'adv(): this training method has no inner maximisation (xAdv is undefined)',
 } as const;

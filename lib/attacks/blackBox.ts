@@ -20,7 +20,7 @@ import { perExample, projectThreat } from '../tensor/norms';
 import { Rng, normal, uniform } from '../engine/seed';
 import { marginsSync, mergeRows, rows } from './util';
 import { is, type OptionFamily } from './options';
-import { defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
+import { ballAttack, defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
 import { adamDispose, adamInit, adamUpdate, type AdamState } from './optimizers';
 
 /** Result of a black-box attack: the frame's {@link AttackResult}, with `queries` (until success when `earlyStop`). */
@@ -66,63 +66,24 @@ const GRADIENT_ESTIMATE: OptionFamily<GradientEstimateOptions> = {
 
 
 /**
- * The loop shared by SPSA and NES: per step, one query to check success, then q queries around the iterate
+ * The simplified SPSA / NES loop: per step, one query to check success, then q queries around the iterate
  * along `q / 2` antithetic random directions; the margin differences weight the directions into a gradient
  * estimate, and a projected signed step (as NES's PGD variant) descends the margin.
  */
-function estimateLoop({ model, x, y, o, bounds }: LoopInput<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): LoopOutput {
+function estimateLoop(input: LoopInput<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): LoopOutput {
+  const { model, x, o, bounds } = input;
   const stepSize = o.stepSize ?? o.eps / 4;
   const [lo, hi] = bounds;
-  const n = x.shape[0];
   const pairs = Math.max(1, Math.floor(o.samples / 2));
-  const inner = x.shape.slice(1);
   const rng = new Rng(o.seed);
-  const queries = new Array<number>(n).fill(0);
-  const success = new Array<boolean>(n).fill(false);
-  let xAdv = x.clone();
-  for (let t = 0; t <= o.steps; t++) {
-    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.earlyStop && success[i]));
-    if (active.length === 0) break;
-    const xa = rows(xAdv, active);
-    const ya = rows(y, active) as tf.Tensor1D;
-    const m0 = marginsSync(model, xa, ya);
-    active.forEach((i, k) => {
-      queries[i]++;
-      success[i] = m0[k] < 0;
-    });
-    const stepping = active.filter((i) => !(o.earlyStop && success[i]));
-    if (t === o.steps || stepping.length === 0) {
-      tf.dispose([xa, ya]);
-      break;
-    }
-    const s = stepping.length;
-    const xs = rows(xAdv, stepping);
-    const xs0 = rows(x, stepping);
-    const ys = rows(y, stepping) as tf.Tensor1D;
-    const u = draw([s, pairs, ...inner], rng.seed());
-    const cand = tf.tidy(() => {
-      const base = xs.expandDims(1);
-      const plus = base.add(u.mul(o.sigma));
-      const minus = base.sub(u.mul(o.sigma));
-      return tf.concat([plus, minus], 1).reshape([s * 2 * pairs, ...inner]);
-    });
-    const yq = tf.tidy(() => ys.expandDims(1).tile([1, 2 * pairs]).reshape([-1]) as tf.Tensor1D);
-    const mq = marginsSync(model, cand, yq);
-    stepping.forEach((i) => (queries[i] += 2 * pairs));
-    const next = tf.tidy(() => {
-      const m = tf.tensor2d(mq, [s, 2 * pairs]);
-      const diff = m.slice([0, 0], [s, pairs]).sub(m.slice([0, pairs], [s, pairs])).div(2 * o.sigma); // [s, pairs]
-      const g = u.mul(diff.reshape([s, pairs, ...inner.map(() => 1)])).mean(1);
-      // Descend the margin: step against the estimated gradient, then project onto the ball and the box.
-      const dir = NORM_HOOKS[o.norm].normalize(g.neg());
-      const stepped = projectThreat(xs.add(dir.mul(stepSize)), xs0, o.norm, o.eps, lo, hi);
-      const pos = new Map(stepping.map((g2, k) => [g2, k]));
-      return mergeRows(xAdv, stepped, Array.from({ length: n }, (_, i) => pos.get(i) ?? -1));
-    });
-    tf.dispose([xa, ya, xs, xs0, ys, u, cand, yq, xAdv]);
-    xAdv = next;
-  }
-  return { adversarial: xAdv, queries };
+  return queryLoop(input, x.clone(), (active, xa, ya) => {
+    const g = estimateMarginGradient(model, xa, ya, pairs, o.sigma, draw, rng.seed());
+    const xs0 = rows(x, active);
+    // Descend the margin: step against the estimated gradient, then project onto the ball and the box.
+    const next = tf.tidy(() => projectThreat(xa.add(NORM_HOOKS[o.norm].normalize(g.neg()).mul(stepSize)), xs0, o.norm, o.eps, lo, hi));
+    tf.dispose([g, xs0]);
+    return { next, queries: 2 * pairs };
+  });
 }
 
 const rademacher = (shape: number[], seed: number) => tf.tidy(() => uniform(shape, -1, 1, seed).sign());
@@ -132,13 +93,7 @@ const rademacher = (shape: number[], seed: number) => tf.tidy(() => uniform(shap
  * projected signed step of eps / 4 from the clean input (no random start). `spsaSigned.record` for the record.
  * @example const { adversarial, queries } = spsaSigned.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const spsaSigned = defineAttack<GradientEstimateOptions>({
-  name: 'spsa-signed',
-  family: GRADIENT_ESTIMATE,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => estimateLoop(input, rademacher),
-});
+export const spsaSigned = ballAttack<GradientEstimateOptions>('spsa-signed', GRADIENT_ESTIMATE, (input) => estimateLoop(input, rademacher));
 
 /** {@link spsaSigned}'s record form. */
 export const spsaSignedRecord = spsaSigned.record;
@@ -148,13 +103,7 @@ export const spsaSignedRecord = spsaSigned.record;
  * signed steps of eps / 4, no momentum and no learning-rate annealing. `nesPlain.record` for the record.
  * @example const { adversarial, queries } = nesPlain.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const nesPlain = defineAttack<GradientEstimateOptions>({
-  name: 'nes-plain',
-  family: GRADIENT_ESTIMATE,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => estimateLoop(input, (shape, seed) => normal(shape, 1, seed)),
-});
+export const nesPlain = ballAttack<GradientEstimateOptions>('nes-plain', GRADIENT_ESTIMATE, (input) => estimateLoop(input, (shape, seed) => normal(shape, 1, seed)));
 
 /** {@link nesPlain}'s record form. */
 export const nesPlainRecord = nesPlain.record;
@@ -332,37 +281,31 @@ function queryLoop(
  * 0.01, 128 samples), projected onto the ball and the box after every step. `spsa.record` for the record.
  * @example const { adversarial, queries } = spsa.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const spsa = defineAttack<SpsaOptions>({
-  name: 'spsa',
-  family: SPSA,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => {
-    const { x, o, bounds } = input;
-    const [lo, hi] = bounds;
-    const rng = new Rng(o.seed);
-    const pairs = Math.max(1, Math.floor(o.samples / 2));
-    const start = tf.tidy(() => (o.randomStart ? projectThreat(x.add(NORM_HOOKS[o.norm].randomStart(x.shape, o.eps, rng.seed())), x, o.norm, o.eps, lo, hi) : x.clone()));
-    // Adam state per example row, carried between iterations for the rows still stepping.
-    const n = x.shape[0];
-    let adam = adamInit(x.shape);
-    const out = queryLoop(input, start, (active, xa, ya, _m, t) => {
-      const g = estimateMarginGradient(input.model, xa, ya, pairs, o.delta, rademacher, rng.seed());
-      const sub: AdamState = { m: rows(adam.m, active), v: rows(adam.v, active), count: t };
-      const step = adamUpdate(g, sub, { lr: o.lr });
-      const xs0 = rows(x, active);
-      const next = tf.tidy(() => projectThreat(xa.add(step.update), xs0, o.norm, o.eps, lo, hi));
-      const take = Array.from({ length: n }, (_, i) => active.indexOf(i));
-      const m = mergeRows(adam.m, step.state.m, take);
-      const v = mergeRows(adam.v, step.state.v, take);
-      adamDispose(adam);
-      adam = { m, v, count: 0 };
-      tf.dispose([g, sub.m, sub.v, step.update, step.state.m, step.state.v, xs0]);
-      return { next, queries: 2 * pairs };
-    });
+export const spsa = ballAttack<SpsaOptions>('spsa', SPSA, (input) => {
+  const { x, o, bounds } = input;
+  const [lo, hi] = bounds;
+  const rng = new Rng(o.seed);
+  const pairs = Math.max(1, Math.floor(o.samples / 2));
+  const start = tf.tidy(() => (o.randomStart ? projectThreat(x.add(NORM_HOOKS[o.norm].randomStart(x.shape, o.eps, rng.seed())), x, o.norm, o.eps, lo, hi) : x.clone()));
+  // Adam state per example row, carried between iterations for the rows still stepping.
+  const n = x.shape[0];
+  let adam = adamInit(x.shape);
+  const out = queryLoop(input, start, (active, xa, ya, _m, t) => {
+    const g = estimateMarginGradient(input.model, xa, ya, pairs, o.delta, rademacher, rng.seed());
+    const sub: AdamState = { m: rows(adam.m, active), v: rows(adam.v, active), count: t };
+    const step = adamUpdate(g, sub, { lr: o.lr });
+    const xs0 = rows(x, active);
+    const next = tf.tidy(() => projectThreat(xa.add(step.update), xs0, o.norm, o.eps, lo, hi));
+    const take = Array.from({ length: n }, (_, i) => active.indexOf(i));
+    const m = mergeRows(adam.m, step.state.m, take);
+    const v = mergeRows(adam.v, step.state.v, take);
     adamDispose(adam);
-    return out;
-  },
+    adam = { m, v, count: 0 };
+    tf.dispose([g, sub.m, sub.v, step.update, step.state.m, step.state.v, xs0]);
+    return { next, queries: 2 * pairs };
+  });
+  adamDispose(adam);
+  return out;
 });
 
 /** {@link spsa}'s record form. */
@@ -375,44 +318,38 @@ export const spsaRecord = spsa.record;
  * last 5 iterations. `nes.record` for the record.
  * @example const { adversarial, queries } = nes.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const nes = defineAttack<NesOptions>({
-  name: 'nes',
-  family: NES,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => {
-    const { x, o, bounds } = input;
-    const [lo, hi] = bounds;
-    const n = x.shape[0];
-    const rng = new Rng(o.seed);
-    const pairs = Math.max(1, Math.floor(o.samples / 2));
-    const lr = new Array<number>(n).fill(o.lr);
-    const history: number[][] = Array.from({ length: n }, () => []);
-    let trace = tf.zerosLike(x);
-    const out = queryLoop(input, x.clone(), (active, xa, ya, margins) => {
-      const g = estimateMarginGradient(input.model, xa, ya, pairs, o.sigma, gaussianDirections, rng.seed());
-      const prev = rows(trace, active);
-      const avg = tf.tidy(() => prev.mul(o.momentum).add(g.mul(1 - o.momentum)));
-      // Plateau rule (labsix): the rate halves when the loss at the end of the window is above its start.
-      active.forEach((i, k) => {
-        const h = history[i];
-        h.push(margins[k]);
-        if (h.length > o.plateauLength) h.shift();
-        if (h.length === o.plateauLength && h[h.length - 1] > h[0] && lr[i] > o.minLr) {
-          lr[i] = Math.max(lr[i] / o.plateauDrop, o.minLr);
-          h.length = 0;
-        }
-      });
-      const xs0 = rows(x, active);
-      const next = tf.tidy(() => projectThreat(xa.sub(avg.sign().mul(perExample(tf.tensor1d(active.map((i) => lr[i])), xa.shape))), xs0, o.norm, o.eps, lo, hi));
-      const merged = mergeRows(trace, avg, Array.from({ length: n }, (_, i) => active.indexOf(i)));
-      tf.dispose([g, prev, avg, xs0, trace]);
-      trace = merged;
-      return { next, queries: 2 * pairs };
+export const nes = ballAttack<NesOptions>('nes', NES, (input) => {
+  const { x, o, bounds } = input;
+  const [lo, hi] = bounds;
+  const n = x.shape[0];
+  const rng = new Rng(o.seed);
+  const pairs = Math.max(1, Math.floor(o.samples / 2));
+  const lr = new Array<number>(n).fill(o.lr);
+  const history: number[][] = Array.from({ length: n }, () => []);
+  let trace = tf.zerosLike(x);
+  const out = queryLoop(input, x.clone(), (active, xa, ya, margins) => {
+    const g = estimateMarginGradient(input.model, xa, ya, pairs, o.sigma, gaussianDirections, rng.seed());
+    const prev = rows(trace, active);
+    const avg = tf.tidy(() => prev.mul(o.momentum).add(g.mul(1 - o.momentum)));
+    // Plateau rule (labsix): the rate halves when the loss at the end of the window is above its start.
+    active.forEach((i, k) => {
+      const h = history[i];
+      h.push(margins[k]);
+      if (h.length > o.plateauLength) h.shift();
+      if (h.length === o.plateauLength && h[h.length - 1] > h[0] && lr[i] > o.minLr) {
+        lr[i] = Math.max(lr[i] / o.plateauDrop, o.minLr);
+        h.length = 0;
+      }
     });
-    trace.dispose();
-    return out;
-  },
+    const xs0 = rows(x, active);
+    const next = tf.tidy(() => projectThreat(xa.sub(avg.sign().mul(perExample(tf.tensor1d(active.map((i) => lr[i])), xa.shape))), xs0, o.norm, o.eps, lo, hi));
+    const merged = mergeRows(trace, avg, Array.from({ length: n }, (_, i) => active.indexOf(i)));
+    tf.dispose([g, prev, avg, xs0, trace]);
+    trace = merged;
+    return { next, queries: 2 * pairs };
+  });
+  trace.dispose();
+  return out;
 });
 
 /** {@link nes}'s record form. */
@@ -455,7 +392,7 @@ const ZOO: OptionFamily<ZooOptions> = {
  * and the box. One query per step checks success. `zooCoordinate.record` for the record.
  * @example const { adversarial, queries } = zooCoordinate.record(model, x, y, { queries: 2000 });
  */
-export const zooCoordinate = defineAttack<ZooOptions>({ name: 'zoo-coordinate', family: ZOO, norm: (o) => o.norm, eps: (o) => o.eps, loop: zooLoop });
+export const zooCoordinate = ballAttack<ZooOptions>('zoo-coordinate', ZOO, zooLoop);
 
 /** {@link zooCoordinate}'s record form. */
 export const zooCoordinateRecord = zooCoordinate.record;
