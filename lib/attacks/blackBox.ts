@@ -21,7 +21,7 @@ import { Rng, normal, uniform } from '../engine/seed';
 import { marginsSync, mergeRows, rows } from './util';
 import { is, type OptionFamily } from './options';
 import { ballAttack, defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
-import { adamDispose, adamInit, adamUpdate, type AdamState } from './optimizers';
+import { adamDispose, adamInit, adamUpdate, momentumUpdate, type AdamState } from './optimizers';
 
 /** Result of a black-box attack: the frame's {@link AttackResult}, with `queries` (until success when `earlyStop`). */
 export type BlackBoxResult = AttackResult;
@@ -330,7 +330,8 @@ export const nes = ballAttack<NesOptions>('nes', NES, (input) => {
   const out = queryLoop(input, x.clone(), (active, xa, ya, margins) => {
     const g = estimateMarginGradient(input.model, xa, ya, pairs, o.sigma, gaussianDirections, rng.seed());
     const prev = rows(trace, active);
-    const avg = tf.tidy(() => prev.mul(o.momentum).add(g.mul(1 - o.momentum)));
+    // The reference's g <- momentum g + (1 - momentum) g_est: a trace of the scaled estimate.
+  const avg = tf.tidy(() => momentumUpdate(g.mul(1 - o.momentum), prev, o.momentum));
     // Plateau rule (labsix): the rate halves when the loss at the end of the window is above its start.
     active.forEach((i, k) => {
       const h = history[i];
