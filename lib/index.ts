@@ -78,9 +78,9 @@ export { deepfool, deepfoolRecord, cwL2, cwL2Record, DEEPFOOL_DEFAULTS, CW_L2_DE
 export type { MinNormResult, DeepFoolOptions, CwL2Options } from './attacks/minNorm';
 export {
   spsa, spsaRecord, nes, nesRecord, zoo, zooRecord, spsaSigned, spsaSignedRecord, nesPlain, nesPlainRecord, zooCoordinate, zooCoordinateRecord,
-  estimateMarginGradient, rademacherDirections, gaussianDirections, GRADIENT_ESTIMATE_DEFAULTS, SPSA_DEFAULTS, NES_DEFAULTS, ZOO_DEFAULTS,
+  zooL2, estimateMarginGradient, rademacherDirections, gaussianDirections, GRADIENT_ESTIMATE_DEFAULTS, SPSA_DEFAULTS, NES_DEFAULTS, ZOO_DEFAULTS, ZOO_L2_DEFAULTS,
 } from './attacks/blackBox';
-export type { BlackBoxResult, GradientEstimateOptions, SpsaOptions, NesOptions, ZooOptions } from './attacks/blackBox';
+export type { BlackBoxResult, GradientEstimateOptions, SpsaOptions, NesOptions, ZooOptions, ZooL2Options } from './attacks/blackBox';
 export { featureAttack, pickGuides, FEATURE_ATTACK_DEFAULTS } from './attacks/featureAttack';
 export { fab, fabRecord, fabT, fabTRecord, FAB_DEFAULTS, FAB, HyperplaneBoxProjection } from './attacks/fab';
 export type { FabOptions, FabTOptions } from './attacks/fab';

@@ -12,7 +12,7 @@ import { pgd, mim } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { apgdCe, apgdDlr, apgdT } from '../../lib/attacks/apgd';
 import { deepfool, cwL2 } from '../../lib/attacks/minNorm';
-import { spsa, nes, zoo, spsaSigned, nesPlain } from '../../lib/attacks/blackBox';
+import { spsa, nes, zoo, zooL2, spsaSigned, nesPlain } from '../../lib/attacks/blackBox';
 import { fab, fabRecord, fabT } from '../../lib/attacks/fab';
 import { square } from '../../lib/attacks/square';
 import { featureAttack } from '../../lib/attacks/featureAttack';
@@ -58,6 +58,7 @@ const registry: Entry[] = [
   { name: 'cw-l2', model: 'halves', run: (m, x, y) => cwL2.record(m, x, y, { steps: 20, binarySteps: 2, initialConst: 10, lr: 0.05 }) },
   { name: 'fab-l2', model: 'quadrants', run: (m, x, y, seed) => fabRecord(m, x, y, { norm: 'l2', steps: 10, restarts: 2, eps: 0.5, seed }) },
   { name: 'fab-linf', model: 'halves', run: (m, x, y) => fabRecord(m, x, y, { norm: 'linf', steps: 10 }) },
+  { name: 'zoo-l2', model: 'halves', run: (m, x, y, seed) => zooL2.record(m, x, y, { queries: 40 * 17, coordinates: 8, lr: 0.1, seed }) },
 ];
 
 const models: Record<string, { model: Classifier; x: tf.Tensor; y: tf.Tensor1D }> = {};
