@@ -48,6 +48,7 @@ const registry: Entry[] = [
   { name: 'nes-plain', model: 'halves', ball: E, run: (m, x, y, seed) => nesPlain.record(m, x, y, { eps: E, steps: 5, samples: 32, seed }) },
   { name: 'zoo', model: 'halves', ball: E, run: (m, x, y, seed) => zoo.record(m, x, y, { eps: E, queries: 200, coordinates: 8, lr: 0.02, seed }) },
   { name: 'square', model: 'quadrants', ball: E, run: (m, x, y, seed) => square.record(m, x, y, { eps: E, queries: 100, seed }) },
+  { name: 'square-l2', model: 'quadrants', ball: 0.8, run: (m, x, y, seed) => square.record(m, x, y, { norm: 'l2', eps: 0.8, queries: 100, seed }) },
   { name: 'fab (ball)', model: 'halves', ball: E, run: (m, x, y, seed) => fab.record(m, x, y, { eps: E, steps: 10, restarts: 2, seed }) },
   { name: 'fab-l2 (ball)', model: 'quadrants', ball: 0.8, run: (m, x, y, seed) => fab.record(m, x, y, { norm: 'l2', eps: 0.8, steps: 10, seed }) },
   { name: 'fab-t (ball)', model: 'quadrants', ball: E, run: (m, x, y, seed) => fabT.record(m, x, y, { eps: E, steps: 5, targetClasses: 2, seed }) },
