@@ -37,11 +37,18 @@ export type { ResNetOptions, WideResNetOptions } from './models/resnet';
 export type { LossContext, ExampleLoss, Loss } from './losses/types';
 export { crossEntropy, klDivergence, ce, mean } from './losses/crossEntropy';
 
-// attacks
+// attacks: one frame, one option resolver, one Adam (issue 16)
 export type { Attack, GradientAttackOptions } from './attacks/types';
-export { gradientAttack, NORM_HOOKS } from './attacks/gradientDescent';
+export { defineAttack, ballAttack, resultOf, boundsOf, restarts, onRobust, untilFooled, bestOfRuns, targetCount } from './attacks/frame';
+export type { AttackResult, AttackSpec, DefinedAttack, RecordAttack, LoopInput, LoopOutput, Run, ScoredRun } from './attacks/frame';
+export { resolveOptions, withDefaults, stepSizeOf, is } from './attacks/options';
+export type { OptionFamily, OptionCheck } from './attacks/options';
+export { adamInit, adamUpdate, adamDispose, momentumUpdate } from './attacks/optimizers';
+export type { AdamOptions, AdamState } from './attacks/optimizers';
+export { gradientAttack, gradientDescentAttack, gradientLoop, gradientFamily, resolveGradientOptions, GRADIENT_CHECKS, NORM_HOOKS } from './attacks/gradientDescent';
 export { pgd, mim, PGD_DEFAULTS, MIM_DEFAULTS } from './attacks/pgd';
 export { fgsm, FGSM_DEFAULTS } from './attacks/fgsm';
+export type { FgsmOptions } from './attacks/fgsm';
 
 // training
 export type { TrainingMethod, OuterContext, InnerContext } from './training/method';
@@ -65,19 +72,24 @@ export type { Metric } from './metrics/types';
 
 // attack suite and robust evaluation (issue 6)
 export { margin, cwLoss, cwLossKappa, dlrLoss, dlrTargetedLoss } from './losses/margin';
-export { apgd, apgdCe, apgdDlr, apgdT, apgdCheckpoints, APGD_DEFAULTS } from './attacks/apgd';
+export { apgd, apgdCe, apgdDlr, apgdT, apgdCheckpoints, APGD_DEFAULTS, APGD } from './attacks/apgd';
 export type { ApgdOptions, ApgdTOptions } from './attacks/apgd';
-export { deepfool, deepfoolRecord, cwL2, cwL2Record, DEEPFOOL_DEFAULTS, CW_L2_DEFAULTS } from './attacks/minNorm';
+export { deepfool, deepfoolRecord, cwL2, cwL2Record, DEEPFOOL_DEFAULTS, CW_L2_DEFAULTS, CW_L2_REFERENCE_STEPS } from './attacks/minNorm';
 export type { MinNormResult, DeepFoolOptions, CwL2Options } from './attacks/minNorm';
-export { spsa, spsaRecord, nes, nesRecord, zoo, zooRecord, GRADIENT_ESTIMATE_DEFAULTS, ZOO_DEFAULTS } from './attacks/blackBox';
-export type { BlackBoxResult, GradientEstimateOptions, ZooOptions } from './attacks/blackBox';
+export {
+  spsa, spsaRecord, nes, nesRecord, zoo, zooRecord, spsaSigned, spsaSignedRecord, nesPlain, nesPlainRecord, zooCoordinate, zooCoordinateRecord,
+  zooL2, estimateMarginGradient, rademacherDirections, gaussianDirections, GRADIENT_ESTIMATE_DEFAULTS, SPSA_DEFAULTS, NES_DEFAULTS, ZOO_DEFAULTS, ZOO_L2_DEFAULTS,
+} from './attacks/blackBox';
+export type { BlackBoxResult, GradientEstimateOptions, SpsaOptions, NesOptions, ZooOptions, ZooL2Options } from './attacks/blackBox';
 export { featureAttack, pickGuides, FEATURE_ATTACK_DEFAULTS } from './attacks/featureAttack';
-export { fab, fabRecord, fabT, fabTRecord, FAB_DEFAULTS, HyperplaneBoxProjection } from './attacks/fab';
+export { fab, fabRecord, fabT, fabTRecord, FAB_DEFAULTS, FAB, HyperplaneBoxProjection } from './attacks/fab';
 export type { FabOptions, FabTOptions } from './attacks/fab';
 export { square, squareRecord, squareP, SQUARE_DEFAULTS } from './attacks/square';
 export type { SquareOptions } from './attacks/square';
 export { evaluate, defaultAttacks, autoAttackStandard } from './metrics/robustEvaluation';
-export type { EvaluationAttack, EvaluateOptions, EvaluationRecord, AttackRow, EnsembleOptions } from './metrics/robustEvaluation';
+export type { EvaluationAttack, EvaluationThreat, EvaluateOptions, EvaluationRecord, AttackRow, EnsembleOptions } from './metrics/robustEvaluation';
+export { zeroGradients, randomness, probabilityOutputs, epsNotMonotone, blackBoxStronger } from './metrics/checks';
+export type { Flag, FlagCode } from './metrics/checks';
 export { confusionMatrix, classWiseError, corruptionError, similarityRanks, perturbationNorms } from './metrics/classWise';
 export type { ClassWiseErrorRecord, CorruptionErrors, CorruptionRecord, SimilarityRankRecord, PerturbationNormRecord } from './metrics/classWise';
 

@@ -137,4 +137,5 @@ export const msgNeighbours = {
   centroidLabels: (n: number, got: number) => `labels: expected ${n} labels (one per feature row), got ${got}`,
   fewClasses: (c: number) => `histogram: the rank test needs at least 3 classes, got ${c}`,
   k: (k: number, c: number, excludeSelf: boolean) => `k: must be an integer in [1, ${c - (excludeSelf ? 1 : 0)}]${excludeSelf ? ' (excluding the class itself)' : ''}, got ${k}`,
+  noInnerMaximisation: () => 'adv(): this training method has no inner maximisation (xAdv is undefined)',
 } as const;

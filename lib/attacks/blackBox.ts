@@ -7,8 +7,9 @@
  * `spsa` and `nes` follow the references (SPSA: Adam lr 0.01, delta 0.01, uniform start, as cleverhans'
  * SPSAAdam; NES: momentum 0.9 and learning-rate plateau annealing, as labsix/limited-blackbox-attacks).
  * `spsaSigned` and `nesPlain` are the earlier simplified loops (signed steps of eps / 4, no momentum, no
- * random start), kept as named variants. `zooCoordinate` is a ball-constrained coordinate-Adam margin attack,
- * not the paper's tanh-space attack with an l2 penalty: `zoo` is that variant (the reference is not built).
+ * random start), kept as named variants. `zooL2` is the reference ZOO (tanh space, l2 penalty, 128 coordinates
+ * per iteration, a minimum-norm attack); `zoo` stays the ball-constrained coordinate-Adam margin attack
+ * (`zooCoordinate`), the form a robust-accuracy-at-eps table needs.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,8 +21,8 @@ import { perExample, projectThreat } from '../tensor/norms';
 import { Rng, normal, uniform } from '../engine/seed';
 import { marginsSync, mergeRows, rows } from './util';
 import { is, type OptionFamily } from './options';
-import { defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
-import { adamDispose, adamInit, adamUpdate, type AdamState } from './optimizers';
+import { ballAttack, defineAttack, type AttackResult, type LoopInput, type LoopOutput } from './frame';
+import { adamDispose, adamInit, adamUpdate, momentumUpdate, type AdamState } from './optimizers';
 
 /** Result of a black-box attack: the frame's {@link AttackResult}, with `queries` (until success when `earlyStop`). */
 export type BlackBoxResult = AttackResult;
@@ -66,63 +67,24 @@ const GRADIENT_ESTIMATE: OptionFamily<GradientEstimateOptions> = {
 
 
 /**
- * The loop shared by SPSA and NES: per step, one query to check success, then q queries around the iterate
+ * The simplified SPSA / NES loop: per step, one query to check success, then q queries around the iterate
  * along `q / 2` antithetic random directions; the margin differences weight the directions into a gradient
  * estimate, and a projected signed step (as NES's PGD variant) descends the margin.
  */
-function estimateLoop({ model, x, y, o, bounds }: LoopInput<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): LoopOutput {
+function estimateLoop(input: LoopInput<GradientEstimateOptions>, draw: (shape: number[], seed: number) => tf.Tensor): LoopOutput {
+  const { model, x, o, bounds } = input;
   const stepSize = o.stepSize ?? o.eps / 4;
   const [lo, hi] = bounds;
-  const n = x.shape[0];
   const pairs = Math.max(1, Math.floor(o.samples / 2));
-  const inner = x.shape.slice(1);
   const rng = new Rng(o.seed);
-  const queries = new Array<number>(n).fill(0);
-  const success = new Array<boolean>(n).fill(false);
-  let xAdv = x.clone();
-  for (let t = 0; t <= o.steps; t++) {
-    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.earlyStop && success[i]));
-    if (active.length === 0) break;
-    const xa = rows(xAdv, active);
-    const ya = rows(y, active) as tf.Tensor1D;
-    const m0 = marginsSync(model, xa, ya);
-    active.forEach((i, k) => {
-      queries[i]++;
-      success[i] = m0[k] < 0;
-    });
-    const stepping = active.filter((i) => !(o.earlyStop && success[i]));
-    if (t === o.steps || stepping.length === 0) {
-      tf.dispose([xa, ya]);
-      break;
-    }
-    const s = stepping.length;
-    const xs = rows(xAdv, stepping);
-    const xs0 = rows(x, stepping);
-    const ys = rows(y, stepping) as tf.Tensor1D;
-    const u = draw([s, pairs, ...inner], rng.seed());
-    const cand = tf.tidy(() => {
-      const base = xs.expandDims(1);
-      const plus = base.add(u.mul(o.sigma));
-      const minus = base.sub(u.mul(o.sigma));
-      return tf.concat([plus, minus], 1).reshape([s * 2 * pairs, ...inner]);
-    });
-    const yq = tf.tidy(() => ys.expandDims(1).tile([1, 2 * pairs]).reshape([-1]) as tf.Tensor1D);
-    const mq = marginsSync(model, cand, yq);
-    stepping.forEach((i) => (queries[i] += 2 * pairs));
-    const next = tf.tidy(() => {
-      const m = tf.tensor2d(mq, [s, 2 * pairs]);
-      const diff = m.slice([0, 0], [s, pairs]).sub(m.slice([0, pairs], [s, pairs])).div(2 * o.sigma); // [s, pairs]
-      const g = u.mul(diff.reshape([s, pairs, ...inner.map(() => 1)])).mean(1);
-      // Descend the margin: step against the estimated gradient, then project onto the ball and the box.
-      const dir = NORM_HOOKS[o.norm].normalize(g.neg());
-      const stepped = projectThreat(xs.add(dir.mul(stepSize)), xs0, o.norm, o.eps, lo, hi);
-      const pos = new Map(stepping.map((g2, k) => [g2, k]));
-      return mergeRows(xAdv, stepped, Array.from({ length: n }, (_, i) => pos.get(i) ?? -1));
-    });
-    tf.dispose([xa, ya, xs, xs0, ys, u, cand, yq, xAdv]);
-    xAdv = next;
-  }
-  return { adversarial: xAdv, queries };
+  return queryLoop(input, x.clone(), (active, xa, ya) => {
+    const g = estimateMarginGradient(model, xa, ya, pairs, o.sigma, draw, rng.seed());
+    const xs0 = rows(x, active);
+    // Descend the margin: step against the estimated gradient, then project onto the ball and the box.
+    const next = tf.tidy(() => projectThreat(xa.add(NORM_HOOKS[o.norm].normalize(g.neg()).mul(stepSize)), xs0, o.norm, o.eps, lo, hi));
+    tf.dispose([g, xs0]);
+    return { next, queries: 2 * pairs };
+  });
 }
 
 const rademacher = (shape: number[], seed: number) => tf.tidy(() => uniform(shape, -1, 1, seed).sign());
@@ -132,13 +94,7 @@ const rademacher = (shape: number[], seed: number) => tf.tidy(() => uniform(shap
  * projected signed step of eps / 4 from the clean input (no random start). `spsaSigned.record` for the record.
  * @example const { adversarial, queries } = spsaSigned.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const spsaSigned = defineAttack<GradientEstimateOptions>({
-  name: 'spsa-signed',
-  family: GRADIENT_ESTIMATE,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => estimateLoop(input, rademacher),
-});
+export const spsaSigned = ballAttack<GradientEstimateOptions>('spsa-signed', GRADIENT_ESTIMATE, (input) => estimateLoop(input, rademacher));
 
 /** {@link spsaSigned}'s record form. */
 export const spsaSignedRecord = spsaSigned.record;
@@ -148,13 +104,7 @@ export const spsaSignedRecord = spsaSigned.record;
  * signed steps of eps / 4, no momentum and no learning-rate annealing. `nesPlain.record` for the record.
  * @example const { adversarial, queries } = nesPlain.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const nesPlain = defineAttack<GradientEstimateOptions>({
-  name: 'nes-plain',
-  family: GRADIENT_ESTIMATE,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => estimateLoop(input, (shape, seed) => normal(shape, 1, seed)),
-});
+export const nesPlain = ballAttack<GradientEstimateOptions>('nes-plain', GRADIENT_ESTIMATE, (input) => estimateLoop(input, (shape, seed) => normal(shape, 1, seed)));
 
 /** {@link nesPlain}'s record form. */
 export const nesPlainRecord = nesPlain.record;
@@ -332,37 +282,31 @@ function queryLoop(
  * 0.01, 128 samples), projected onto the ball and the box after every step. `spsa.record` for the record.
  * @example const { adversarial, queries } = spsa.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const spsa = defineAttack<SpsaOptions>({
-  name: 'spsa',
-  family: SPSA,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => {
-    const { x, o, bounds } = input;
-    const [lo, hi] = bounds;
-    const rng = new Rng(o.seed);
-    const pairs = Math.max(1, Math.floor(o.samples / 2));
-    const start = tf.tidy(() => (o.randomStart ? projectThreat(x.add(NORM_HOOKS[o.norm].randomStart(x.shape, o.eps, rng.seed())), x, o.norm, o.eps, lo, hi) : x.clone()));
-    // Adam state per example row, carried between iterations for the rows still stepping.
-    const n = x.shape[0];
-    let adam = adamInit(x.shape);
-    const out = queryLoop(input, start, (active, xa, ya, _m, t) => {
-      const g = estimateMarginGradient(input.model, xa, ya, pairs, o.delta, rademacher, rng.seed());
-      const sub: AdamState = { m: rows(adam.m, active), v: rows(adam.v, active), count: t };
-      const step = adamUpdate(g, sub, { lr: o.lr });
-      const xs0 = rows(x, active);
-      const next = tf.tidy(() => projectThreat(xa.add(step.update), xs0, o.norm, o.eps, lo, hi));
-      const take = Array.from({ length: n }, (_, i) => active.indexOf(i));
-      const m = mergeRows(adam.m, step.state.m, take);
-      const v = mergeRows(adam.v, step.state.v, take);
-      adamDispose(adam);
-      adam = { m, v, count: 0 };
-      tf.dispose([g, sub.m, sub.v, step.update, step.state.m, step.state.v, xs0]);
-      return { next, queries: 2 * pairs };
-    });
+export const spsa = ballAttack<SpsaOptions>('spsa', SPSA, (input) => {
+  const { x, o, bounds } = input;
+  const [lo, hi] = bounds;
+  const rng = new Rng(o.seed);
+  const pairs = Math.max(1, Math.floor(o.samples / 2));
+  const start = tf.tidy(() => (o.randomStart ? projectThreat(x.add(NORM_HOOKS[o.norm].randomStart(x.shape, o.eps, rng.seed())), x, o.norm, o.eps, lo, hi) : x.clone()));
+  // Adam state per example row, carried between iterations for the rows still stepping.
+  const n = x.shape[0];
+  let adam = adamInit(x.shape);
+  const out = queryLoop(input, start, (active, xa, ya, _m, t) => {
+    const g = estimateMarginGradient(input.model, xa, ya, pairs, o.delta, rademacher, rng.seed());
+    const sub: AdamState = { m: rows(adam.m, active), v: rows(adam.v, active), count: t };
+    const step = adamUpdate(g, sub, { lr: o.lr });
+    const xs0 = rows(x, active);
+    const next = tf.tidy(() => projectThreat(xa.add(step.update), xs0, o.norm, o.eps, lo, hi));
+    const take = Array.from({ length: n }, (_, i) => active.indexOf(i));
+    const m = mergeRows(adam.m, step.state.m, take);
+    const v = mergeRows(adam.v, step.state.v, take);
     adamDispose(adam);
-    return out;
-  },
+    adam = { m, v, count: 0 };
+    tf.dispose([g, sub.m, sub.v, step.update, step.state.m, step.state.v, xs0]);
+    return { next, queries: 2 * pairs };
+  });
+  adamDispose(adam);
+  return out;
 });
 
 /** {@link spsa}'s record form. */
@@ -375,44 +319,39 @@ export const spsaRecord = spsa.record;
  * last 5 iterations. `nes.record` for the record.
  * @example const { adversarial, queries } = nes.record(model, x, y, { eps: 8 / 255, steps: 100 });
  */
-export const nes = defineAttack<NesOptions>({
-  name: 'nes',
-  family: NES,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => {
-    const { x, o, bounds } = input;
-    const [lo, hi] = bounds;
-    const n = x.shape[0];
-    const rng = new Rng(o.seed);
-    const pairs = Math.max(1, Math.floor(o.samples / 2));
-    const lr = new Array<number>(n).fill(o.lr);
-    const history: number[][] = Array.from({ length: n }, () => []);
-    let trace = tf.zerosLike(x);
-    const out = queryLoop(input, x.clone(), (active, xa, ya, margins) => {
-      const g = estimateMarginGradient(input.model, xa, ya, pairs, o.sigma, gaussianDirections, rng.seed());
-      const prev = rows(trace, active);
-      const avg = tf.tidy(() => prev.mul(o.momentum).add(g.mul(1 - o.momentum)));
-      // Plateau rule (labsix): the rate halves when the loss at the end of the window is above its start.
-      active.forEach((i, k) => {
-        const h = history[i];
-        h.push(margins[k]);
-        if (h.length > o.plateauLength) h.shift();
-        if (h.length === o.plateauLength && h[h.length - 1] > h[0] && lr[i] > o.minLr) {
-          lr[i] = Math.max(lr[i] / o.plateauDrop, o.minLr);
-          h.length = 0;
-        }
-      });
-      const xs0 = rows(x, active);
-      const next = tf.tidy(() => projectThreat(xa.sub(avg.sign().mul(perExample(tf.tensor1d(active.map((i) => lr[i])), xa.shape))), xs0, o.norm, o.eps, lo, hi));
-      const merged = mergeRows(trace, avg, Array.from({ length: n }, (_, i) => active.indexOf(i)));
-      tf.dispose([g, prev, avg, xs0, trace]);
-      trace = merged;
-      return { next, queries: 2 * pairs };
+export const nes = ballAttack<NesOptions>('nes', NES, (input) => {
+  const { x, o, bounds } = input;
+  const [lo, hi] = bounds;
+  const n = x.shape[0];
+  const rng = new Rng(o.seed);
+  const pairs = Math.max(1, Math.floor(o.samples / 2));
+  const lr = new Array<number>(n).fill(o.lr);
+  const history: number[][] = Array.from({ length: n }, () => []);
+  let trace = tf.zerosLike(x);
+  const out = queryLoop(input, x.clone(), (active, xa, ya, margins) => {
+    const g = estimateMarginGradient(input.model, xa, ya, pairs, o.sigma, gaussianDirections, rng.seed());
+    const prev = rows(trace, active);
+    // The reference's g <- momentum g + (1 - momentum) g_est: a trace of the scaled estimate.
+  const avg = tf.tidy(() => momentumUpdate(g.mul(1 - o.momentum), prev, o.momentum));
+    // Plateau rule (labsix): the rate halves when the loss at the end of the window is above its start.
+    active.forEach((i, k) => {
+      const h = history[i];
+      h.push(margins[k]);
+      if (h.length > o.plateauLength) h.shift();
+      if (h.length === o.plateauLength && h[h.length - 1] > h[0] && lr[i] > o.minLr) {
+        lr[i] = Math.max(lr[i] / o.plateauDrop, o.minLr);
+        h.length = 0;
+      }
     });
-    trace.dispose();
-    return out;
-  },
+    const xs0 = rows(x, active);
+    const next = tf.tidy(() => projectThreat(xa.sub(avg.sign().mul(perExample(tf.tensor1d(active.map((i) => lr[i])), xa.shape))), xs0, o.norm, o.eps, lo, hi));
+    const merged = mergeRows(trace, avg, Array.from({ length: n }, (_, i) => active.indexOf(i)));
+    tf.dispose([g, prev, avg, xs0, trace]);
+    trace = merged;
+    return { next, queries: 2 * pairs };
+  });
+  trace.dispose();
+  return out;
 });
 
 /** {@link nes}'s record form. */
@@ -455,12 +394,12 @@ const ZOO: OptionFamily<ZooOptions> = {
  * and the box. One query per step checks success. `zooCoordinate.record` for the record.
  * @example const { adversarial, queries } = zooCoordinate.record(model, x, y, { queries: 2000 });
  */
-export const zooCoordinate = defineAttack<ZooOptions>({ name: 'zoo-coordinate', family: ZOO, norm: (o) => o.norm, eps: (o) => o.eps, loop: zooLoop });
+export const zooCoordinate = ballAttack<ZooOptions>('zoo-coordinate', ZOO, zooLoop);
 
 /** {@link zooCoordinate}'s record form. */
 export const zooCoordinateRecord = zooCoordinate.record;
 
-/** ZOO as built here: {@link zooCoordinate} (the paper's tanh-space l2 attack is not implemented). */
+/** ZOO as a ball attack: {@link zooCoordinate}; the paper's tanh-space l2 attack is {@link zooL2}. */
 export const zoo = zooCoordinate;
 /** {@link zoo}'s record form. */
 export const zooRecord = zoo.record;
@@ -542,4 +481,120 @@ function zooLoop({ model, x, y, o, bounds }: LoopInput<ZooOptions>): LoopOutput 
     if (!anyStep) break;
   }
   return { adversarial: tf.tensor(xa, x.shape), queries };
+}
+
+/** Options of {@link zooL2}, the reference ZOO (Chen et al., 2017; huanzhang12/ZOO `l2_attack_black.py`). */
+export interface ZooL2Options {
+  /** Query budget per example (default 20,000); each iteration spends 1 + 2 `coordinates`. */
+  queries: number;
+  /** Coordinates estimated per iteration (default 128, the reference's batch_size). */
+  coordinates: number;
+  /** Finite-difference step h in tanh space (default 1e-4). */
+  h: number;
+  /** Coordinate-Adam learning rate (default 0.01). */
+  lr: number;
+  /** Weight c of the attack term against the l2 penalty (default 10). */
+  c: number;
+  /** Confidence kappa (default 0). */
+  confidence: number;
+  /** Seed of the coordinate draws (default 0). */
+  seed: number;
+  /** Input bounds (default: the model's, else [0, 1]). */
+  bounds?: Bounds;
+}
+
+/** ZOO-ADAM defaults as the reference: 128 coordinates per iteration, h 1e-4, Adam lr 0.01, c 10, kappa 0; 20,000 queries. */
+export const ZOO_L2_DEFAULTS: ZooL2Options = { queries: 20000, coordinates: 128, h: 1e-4, lr: 0.01, c: 10, confidence: 0, seed: 0 };
+
+const ZOO_L2: OptionFamily<ZooL2Options> = {
+  defaults: ZOO_L2_DEFAULTS,
+  checks: { queries: is.positiveInt, coordinates: is.positiveInt, h: is.positive, lr: is.positive, c: is.positive, confidence: is.nonNegative },
+};
+
+/**
+ * ZOO (Chen et al., 2017, Sec. III, ZOO-ADAM, Algorithm 2) as the reference: the C&W-style objective
+ * `||x' - x||_2^2 + c max(log p_y - max_{i != y} log p_i, -kappa)` over `x' = (tanh(w) + 1) / 2` (scaled to the
+ * bounds), minimised by coordinate Adam on `coordinates` random coordinates per iteration from symmetric
+ * differences of step h. Each iteration queries the iterate and the 2 `coordinates` neighbours in one batch;
+ * success is read from the iterate's own query, so no query is spent on checks alone. A minimum-norm attack:
+ * the record keeps the smallest successful perturbation (the clean input where none). `zooL2.record` for it.
+ * @example const { perturbationNorm, queries } = zooL2.record(model, x, y, { queries: 5000 });
+ */
+export const zooL2 = defineAttack<ZooL2Options>({ name: 'zoo-l2', family: ZOO_L2, norm: () => 'l2', eps: () => null, loop: zooL2Loop });
+
+function zooL2Loop({ model, x, y, o, bounds }: LoopInput<ZooL2Options>): LoopOutput {
+  const [lo, hi] = bounds;
+  const n = x.shape[0];
+  const inner = x.shape.slice(1);
+  const d = inner.reduce((a, b) => a * b, 1);
+  const c = Math.min(o.coordinates, d);
+  const per = 1 + 2 * c;
+  const iterations = Math.floor(o.queries / per);
+  const x0 = Float32Array.from(x.dataSync());
+  const labels = Int32Array.from(y.dataSync());
+  // atanh of the clean input, shrunk slightly so that inputs on the bounds stay finite (as C&W).
+  const w = Float32Array.from(x0, (v) => Math.atanh(((v - lo) / (hi - lo)) * 2 * 0.999999 - 0.999999));
+  const best = Float32Array.from(x0);
+  const bestL2 = new Float64Array(n).fill(Infinity);
+  const rng = new Rng(o.seed);
+  let adam = adamInit([n, d], true);
+  const yq = tf.tensor1d(Int32Array.from({ length: n * per }, (_, k) => labels[Math.floor(k / per)]), 'int32');
+  const xRep = tf.tidy(() => x.reshape([n, 1, d]).tile([1, per, 1]).reshape([n * per, d]));
+  for (let it = 0; it < iterations; it++) {
+    const buf = new Float32Array(n * per * d);
+    const coords: number[][] = [];
+    for (let i = 0; i < n; i++) {
+      const cs: number[] = [];
+      while (cs.length < c) {
+        const j = rng.int(d);
+        if (!cs.includes(j)) cs.push(j);
+      }
+      coords.push(cs);
+      for (let r = 0; r < per; r++) buf.set(w.subarray(i * d, (i + 1) * d), (i * per + r) * d);
+      cs.forEach((j, q) => {
+        buf[(i * per + 1 + 2 * q) * d + j] += o.h;
+        buf[(i * per + 2 + 2 * q) * d + j] -= o.h;
+      });
+    }
+    const [lossT, marginT, xaT] = tf.tidy(() => {
+      const xa = tf.tensor2d(buf, [n * per, d]).tanh().add(1).div(2).mul(hi - lo).add(lo);
+      const logits = model.apply(xa.reshape([n * per, ...inner]), { training: false }).logits;
+      const m = margin(tf.logSoftmax(logits) as tf.Tensor2D, yq);
+      const l2sq = xa.sub(xRep).square().sum(1);
+      return [l2sq.add(m.maximum(-o.confidence).mul(o.c)), m, xa];
+    });
+    const loss = lossT.dataSync();
+    const mg = marginT.dataSync();
+    const xa = xaT.dataSync();
+    const grad = new Float32Array(n * d);
+    const mask = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      // The iterate's own query: success (with confidence) there, and its distance, update the best point.
+      const at = i * per;
+      if (mg[at] < 0 && mg[at] <= -o.confidence) {
+        let l2 = 0;
+        for (let j = 0; j < d; j++) l2 += (xa[at * d + j] - x0[i * d + j]) ** 2;
+        if (l2 < bestL2[i]) {
+          bestL2[i] = l2;
+          best.set(xa.subarray(at * d, (at + 1) * d), i * d);
+        }
+      }
+      coords[i].forEach((j, q) => {
+        grad[i * d + j] = (loss[at + 1 + 2 * q] - loss[at + 2 + 2 * q]) / (2 * o.h);
+        mask[i * d + j] = 1;
+      });
+    }
+    tf.dispose([lossT, marginT, xaT]);
+    const g = tf.tensor2d(grad, [n, d]);
+    const on = tf.tensor2d(mask, [n, d]);
+    const step = adamUpdate(g, adam, { lr: o.lr }, on);
+    const u = step.update.dataSync();
+    for (let k = 0; k < n * d; k++) w[k] += u[k];
+    tf.dispose([g, on, step.update]);
+    adamDispose(adam);
+    adam = step.state;
+  }
+  adamDispose(adam);
+  tf.dispose([yq, xRep]);
+  return { adversarial: tf.tensor(best, x.shape), queries: new Array<number>(n).fill(iterations * per) };
 }

@@ -28,8 +28,8 @@ export interface FabOptions {
   restarts: number;
   /** Upper bound on the weight alpha of the step from the clean input (default 0.1). */
   alphaMax: number;
-  /** Overshoot eta of both projections (default 1.05). */
-  eta: number;
+  /** Overshoot of both projections, the paper's eta (default 1.05; the name DeepFool's option uses too). */
+  overshoot: number;
   /** Backward step beta towards the clean input after an adversarial iterate (default 0.9). */
   beta: number;
   /** Seed of the random starts (default 0). */
@@ -39,7 +39,7 @@ export interface FabOptions {
 }
 
 /** FAB defaults as AutoAttack's standard version: 100 iterations, 1 restart, alpha_max 0.1, eta 1.05, beta 0.9, l-inf 8/255. */
-export const FAB_DEFAULTS: FabOptions = { norm: 'linf', eps: 8 / 255, steps: 100, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9, seed: 0 };
+export const FAB_DEFAULTS: FabOptions = { norm: 'linf', eps: 8 / 255, steps: 100, restarts: 1, alphaMax: 0.1, overshoot: 1.05, beta: 0.9, seed: 0 };
 
 /** Options of {@link fabT} and {@link fabTRecord}: {@link FabOptions} plus the number of target classes. */
 export interface FabTOptions extends FabOptions {
@@ -56,7 +56,7 @@ export const FAB: OptionFamily<FabOptions> = {
     steps: is.nonNegativeInt,
     restarts: is.positiveInt,
     alphaMax: is.inRange(1),
-    eta: is.positive,
+    overshoot: is.positive,
     beta: is.positiveAtMost(1),
   },
 };
@@ -214,7 +214,7 @@ function targetBoundary(model: Classifier, xt: tf.Tensor, y: tf.Tensor1D, target
 /**
  * One FAB run (Croce & Hein, 2020, Algorithm 1; AutoAttack's attack_single_run) on flat rows: per step, project
  * the iterate and the clean input onto the chosen linearised boundary (with the box), move to the convex
- * combination `(x1 + eta d1)(1 - alpha) + (x0 + eta d2) alpha` with alpha = ||d1|| / (||d1|| + ||d2||) capped at
+ * combination `(x1 + eta d1)(1 - alpha) + (x0 + eta d2) alpha` (eta = `overshoot`) with alpha = ||d1|| / (||d1|| + ||d2||) capped at
  * alphaMax, and once an iterate is adversarial, record it if it is the closest so far and step back towards the
  * clean input by beta. Returns per example the closest adversarial found and its norm (Infinity if none).
  */
@@ -248,7 +248,7 @@ function fabRun(model: Classifier, x0: Float32Array, labels: Int32Array, shape: 
       // The bias towards the clean input: large when x1 is already far from the boundary relative to x0.
       const alpha = Math.min(a1 / (a1 + a2), o.alphaMax);
       for (let j = 0; j < d; j++) {
-        const v = (t1[j] + o.eta * d1[j]) * (1 - alpha) + (t0[j] + o.eta * d2[j]) * alpha;
+        const v = (t1[j] + o.overshoot * d1[j]) * (1 - alpha) + (t0[j] + o.overshoot * d2[j]) * alpha;
         t1[j] = Math.min(hi, Math.max(lo, v));
       }
     }
@@ -340,9 +340,29 @@ function withinEps(input: LoopInput<FabOptions>, best: tf.Tensor): LoopOutput {
 }
 
 /** The targets' ranks for FAB-T: 1 .. targetClasses (rank 0 is the label on clean-correct examples). */
-function targetRanks(model: Classifier, o: FabTOptions): number[] {
+function targetRanks(model: Classifier, o: Partial<FabTOptions>): number[] {
   assert(model.numClasses >= 2, () => msg.tooFewClasses('FAB-T', 2, model.numClasses));
   return Array.from({ length: targetCount(model, o.targetClasses) }, (_, i) => i + 1);
+}
+
+/**
+ * A FAB attack in the frame: untargeted (`targeted` false) or FAB-T, minimum-norm (`ball` false: every run on
+ * every clean-correct example, the closest adversarial kept) or as a ball attack (runs only on the examples
+ * not yet fooled within eps; the adversarial where its norm is <= eps, else the clean input).
+ */
+function fabVariant<O extends FabTOptions>(name: string, targeted: boolean, ball: boolean) {
+  const ranks = (input: LoopInput<O>) => (targeted ? targetRanks(input.model, input.o) : [null]);
+  return defineAttack<O>({
+    name,
+    family: FAB as OptionFamily<O>,
+    norm: (o) => o.norm,
+    eps: (o) => (ball ? o.eps : null),
+    checkModel: targeted ? (model, o) => void targetRanks(model, o) : undefined,
+    loop: (input) => {
+      if (!ball) return { adversarial: fabAttack(input, ranks(input), () => true) };
+      return withinEps(input, fabAttack(input, ranks(input), (r) => r > input.o.eps));
+    },
+  });
 }
 
 /**
@@ -351,13 +371,7 @@ function targetRanks(model: Classifier, o: FabTOptions): number[] {
  * no adversarial was found (and on examples misclassified clean) `adversarial` is the clean input.
  * @example const { perturbationNorm } = fabRecord(model, x, y, { norm: 'l2', steps: 100 });
  */
-export const fabRecord: RecordAttack<FabOptions> = defineAttack<FabOptions>({
-  name: 'fab',
-  family: FAB,
-  norm: (o) => o.norm,
-  eps: () => null,
-  loop: (input) => ({ adversarial: fabAttack(input, [null], () => true) }),
-}).record;
+export const fabRecord: RecordAttack<FabOptions> = fabVariant<FabOptions>('fab', false, false).record;
 
 /**
  * FAB as a ball attack (AutoAttack's use): the minimum-norm adversarial where its norm is <= eps, the clean
@@ -365,15 +379,7 @@ export const fabRecord: RecordAttack<FabOptions> = defineAttack<FabOptions>({
  * examples not yet fooled within eps. `fab.record(...)` for the record.
  * @example const xAdv = fab(model, x, y, { norm: 'linf', eps: 8 / 255 });
  */
-export const fab = defineAttack<FabOptions>({
-  name: 'fab',
-  family: FAB,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  loop: (input) => withinEps(input, fabAttack(input, [null], (r) => r > input.o.eps)),
-});
-
-const FAB_T = FAB as OptionFamily<FabTOptions>;
+export const fab = fabVariant<FabOptions>('fab', false, true);
 
 /**
  * FAB-T (AutoAttack's targeted FAB) as a minimum-norm attack: for each of the `targetClasses` most likely
@@ -382,14 +388,7 @@ const FAB_T = FAB as OptionFamily<FabTOptions>;
  * clean-correct example.
  * @example const { perturbationNorm } = fabTRecord(model, x, y, { targetClasses: 3 });
  */
-export const fabTRecord: RecordAttack<FabTOptions> = defineAttack<FabTOptions>({
-  name: 'fab-t',
-  family: FAB_T,
-  norm: (o) => o.norm,
-  eps: () => null,
-  checkModel: (model, o) => void targetRanks(model, o),
-  loop: (input) => ({ adversarial: fabAttack(input, targetRanks(input.model, input.o), () => true) }),
-}).record;
+export const fabTRecord: RecordAttack<FabTOptions> = fabVariant<FabTOptions>('fab-t', true, false).record;
 
 /**
  * FAB-T as a ball attack, as in AutoAttack's standard version (9 targets, 1 restart each): each target runs on
@@ -397,11 +396,4 @@ export const fabTRecord: RecordAttack<FabTOptions> = defineAttack<FabTOptions>({
  * input. `fabT.record(...)` for the record.
  * @example const xAdv = fabT(model, x, y, { eps: 8 / 255 });
  */
-export const fabT = defineAttack<FabTOptions>({
-  name: 'fab-t',
-  family: FAB_T,
-  norm: (o) => o.norm,
-  eps: (o) => o.eps,
-  checkModel: (model, o) => void targetRanks(model, o),
-  loop: (input) => withinEps(input, fabAttack(input, targetRanks(input.model, input.o), (r) => r > input.o.eps)),
-});
+export const fabT = fabVariant<FabTOptions>('fab-t', true, true);

@@ -257,3 +257,16 @@ export function targetCount(model: Classifier, targetClasses: number | undefined
   assert(nt <= k - 1, () => msg.atMost('targetClasses', k - 1, nt));
   return nt;
 }
+
+/**
+ * {@link defineAttack} for a ball attack, whose record's norm and eps are its `norm` and `eps` options.
+ * @example export const spsaSigned = ballAttack('spsa-signed', GRADIENT_ESTIMATE, (input) => estimateLoop(input, rademacher));
+ */
+export function ballAttack<O extends { norm: Norm; eps: number; bounds?: Bounds }>(
+  name: string,
+  family: OptionFamily<O>,
+  loop: AttackSpec<O>['loop'],
+  extra: Pick<AttackSpec<O>, 'targeted' | 'checkModel' | 'note'> = {},
+): DefinedAttack<O> {
+  return defineAttack({ name, family, norm: (o) => o.norm, eps: (o) => o.eps, loop, ...extra });
+}

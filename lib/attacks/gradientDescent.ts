@@ -13,6 +13,7 @@ import { ce } from '../losses/crossEntropy';
 import { lpNorm, perExample, projectBall } from '../tensor/norms';
 import { Rng, normal, uniform } from '../engine/seed';
 import { is, resolveOptions, stepSizeOf, type OptionFamily } from './options';
+import { momentumUpdate } from './optimizers';
 import { bestOfRuns, defineAttack, type DefinedAttack, type LoopInput, type LoopOutput } from './frame';
 
 /** Per-norm behaviour of the loop. */
@@ -149,7 +150,7 @@ function descend(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, o: ResolvedGra
       if (o.decay > 0) {
         // MIM: accumulate l1-normalised gradients.
         const gn = g.div(perExample(lpNorm(g, 'l1').div(size(g.shape)).add(1e-12) as tf.Tensor1D, g.shape));
-        m = momentum ? momentum.mul(o.decay).add(gn) : gn;
+        m = momentumUpdate(gn, momentum, o.decay);
         g = m;
       }
       let step = hooks.normalize(g, { x: xAdv, bounds: o.bounds }).mul(o.stepSize);

@@ -39,12 +39,12 @@ export interface EvaluationAttack {
 /** Options of {@link defaultAttacks}. */
 export interface EnsembleOptions {
   /**
-   * 'standard' (default): AutoAttack's standard version, APGD-CE, APGD-T, FAB-T and Square (l-inf), in that
+   * 'standard' (default): AutoAttack's standard version, APGD-CE, APGD-T, FAB-T and Square, in that
    * order. 'fast': the two APGD attacks only, cheap enough for tests, and NOT a robustness evaluation
    * (evaluate() flags it): no FAB and no black-box attack, so masking goes unnoticed.
    */
   version: 'fast' | 'standard';
-  /** Norm the ensemble will be run at: Square (l-inf only here) joins the standard version for 'linf' (default 'linf'). */
+  /** Norm the ensemble will be run at (default 'linf'): Square runs with this norm's proposal. */
   norm: 'linf' | 'l2';
   /** Square's query budget per example (default 5000, as AutoAttack). */
   queries: number;
@@ -54,8 +54,8 @@ export interface EnsembleOptions {
  * The default ensemble for `numClasses` classes, after AutoAttack's standard version: APGD-CE, then APGD-T
  * (>= 4 classes) or APGD-DLR (3 classes) or APGD with the C&W margin (2 classes, where DLR is undefined),
  * `steps` iterations each; then FAB (FAB-T over min(9, K - 1) targets for >= 4 classes, untargeted FAB below),
- * `steps` iterations, then for 'linf' the Square Attack with `queries` queries, flagged as black-box. The
- * reference's l2 ensemble also runs Square-l2, which is not built here: the l2 list ends at FAB.
+ * `steps` iterations, then the Square Attack (l-inf or l2 proposal, as the reference) with `queries` queries,
+ * flagged as black-box.
  * `version: 'fast'` stops after the two APGD attacks.
  * @example const attacks = defaultAttacks(10, 100, { norm: 'linf' });
  */
@@ -78,14 +78,13 @@ export function defaultAttacks(numClasses: number, steps = 100, opts: Partial<En
   // AutoAttack runs FAB-T only where APGD-T runs; with fewer classes the untargeted FAB covers every boundary.
   const fabAttack: EvaluationAttack =
     numClasses >= 4 ? { name: 'fab-t', run: (m, x, y, t) => fabT.record(m, x, y, at(t)) } : { name: 'fab', run: (m, x, y, t) => fab.record(m, x, y, at(t)) };
-  // Square is l-inf only: run at 'l2' it fails with the option's named error rather than a silent cast.
-  const squareAttack: EvaluationAttack = { name: 'square', blackBox: true, run: (m, x, y, t) => square.record(m, x, y, { ...t, norm: t.norm as 'linf', queries }) };
-  return norm === 'linf' ? [ceAttack, second, fabAttack, squareAttack] : [ceAttack, second, fabAttack];
+  const squareAttack: EvaluationAttack = { name: 'square', blackBox: true, run: (m, x, y, t) => square.record(m, x, y, { ...t, queries }) };
+  return [ceAttack, second, fabAttack, squareAttack];
 }
 
 /**
- * AutoAttack's standard ensemble (Croce & Hein, 2020): APGD-CE, APGD-T, FAB-T, Square (the last for 'linf'
- * only), 100 iterations and 5000 queries by default; {@link defaultAttacks} with `version: 'standard'`.
+ * AutoAttack's standard ensemble (Croce & Hein, 2020): APGD-CE, APGD-T, FAB-T, Square (l-inf or l2),
+ * 100 iterations and 5000 queries by default; {@link defaultAttacks} with `version: 'standard'`.
  * @example const r = await evaluate(model, x, y, { norm: 'linf', eps: 8 / 255, attacks: autoAttackStandard(10) });
  */
 export function autoAttackStandard(numClasses: number, opts: Partial<Omit<EnsembleOptions, 'version'> & { steps: number }> = {}): EvaluationAttack[] {

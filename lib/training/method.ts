@@ -1,10 +1,11 @@
 /**
- * A training method is an inner maximisation (which inputs the outer loss sees) plus an outer loss, as in
- * optax's init/update split: each method is a small record, and a new one is a dozen lines.
+ * A training method is an inner maximisation (which inputs the outer loss sees) plus an outer loss: each
+ * method is a small record of those two functions, and a new one is a dozen lines.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier, Forward } from '../models/classifier';
+import { msg } from '../messages';
 
 /** What the inner maximisation gets. */
 export interface InnerContext {
@@ -56,7 +57,7 @@ export function outerContext(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, xA
     xAdv,
     clean: () => (c ??= model.apply(x, { training: true })),
     adv: () => {
-      if (!xAdv) throw new Error('adv(): this training method has no inner maximisation (xAdv is undefined)');
+      if (!xAdv) throw new Error(msg.noInnerMaximisation());
       return (a ??= model.apply(xAdv, { training: true }));
     },
   };

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedHalves, trainedQuadrants } from './trainedModels';
-import { spsaRecord, nesRecord, zooRecord, spsaSignedRecord, estimateMarginGradient, rademacherDirections, gaussianDirections, spsa, nes } from '../../lib/attacks/blackBox';
+import { spsaRecord, nesRecord, zooRecord, spsaSignedRecord, zooL2, estimateMarginGradient, rademacherDirections, gaussianDirections, spsa, nes } from '../../lib/attacks/blackBox';
 import { lpNorm } from '../../lib/tensor/norms';
 import { featureAttack, pickGuides } from '../../lib/attacks/featureAttack';
 import type { Classifier } from '../../lib/models/classifier';
@@ -145,6 +145,19 @@ test('NES (reference): signed steps of the rate while the margin falls; plateau 
   tf.dispose([r.adversarial, x, y, x1, y1]);
   far.dispose();
   near.dispose();
+});
+
+test('ZOO (reference, l2): every query is a neighbour or the iterate itself; finds small l2 adversarials on an undefended model', () => {
+  const before = tf.memory().numTensors;
+  // 17 queries per iteration with 8 coordinates: the iterate and 16 neighbours, 30 iterations from a 520 budget.
+  const r = zooL2.record(model, X, Y, { queries: 520, coordinates: 8, lr: 0.1, seed: 1 });
+  assert.equal(r.queries, new Array(32).fill(30 * 17));
+  assert.is(r.eps, null);
+  assert.ok(r.success.filter(Boolean).length >= 8, `successes ${r.success.filter(Boolean).length}`);
+  // Where it failed, the clean input comes back (norm 0); where it succeeded, a perturbation of finite size.
+  r.success.forEach((s, i) => assert.ok(s ? r.perturbationNorm[i] > 1e-3 : r.perturbationNorm[i] < 1e-6, `${i}: ${s} ${r.perturbationNorm[i]}`));
+  r.adversarial.dispose();
+  assert.is(tf.memory().numTensors, before, 'no leak');
 });
 
 test.run();

@@ -12,7 +12,7 @@ import { pgd, mim } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { apgdCe, apgdDlr, apgdT } from '../../lib/attacks/apgd';
 import { deepfool, cwL2 } from '../../lib/attacks/minNorm';
-import { spsa, nes, zoo, spsaSigned, nesPlain } from '../../lib/attacks/blackBox';
+import { spsa, nes, zoo, zooL2, spsaSigned, nesPlain } from '../../lib/attacks/blackBox';
 import { fab, fabRecord, fabT } from '../../lib/attacks/fab';
 import { square } from '../../lib/attacks/square';
 import { featureAttack } from '../../lib/attacks/featureAttack';
@@ -48,6 +48,7 @@ const registry: Entry[] = [
   { name: 'nes-plain', model: 'halves', ball: E, run: (m, x, y, seed) => nesPlain.record(m, x, y, { eps: E, steps: 5, samples: 32, seed }) },
   { name: 'zoo', model: 'halves', ball: E, run: (m, x, y, seed) => zoo.record(m, x, y, { eps: E, queries: 200, coordinates: 8, lr: 0.02, seed }) },
   { name: 'square', model: 'quadrants', ball: E, run: (m, x, y, seed) => square.record(m, x, y, { eps: E, queries: 100, seed }) },
+  { name: 'square-l2', model: 'quadrants', ball: 0.8, run: (m, x, y, seed) => square.record(m, x, y, { norm: 'l2', eps: 0.8, queries: 100, seed }) },
   { name: 'fab (ball)', model: 'halves', ball: E, run: (m, x, y, seed) => fab.record(m, x, y, { eps: E, steps: 10, restarts: 2, seed }) },
   { name: 'fab-l2 (ball)', model: 'quadrants', ball: 0.8, run: (m, x, y, seed) => fab.record(m, x, y, { norm: 'l2', eps: 0.8, steps: 10, seed }) },
   { name: 'fab-t (ball)', model: 'quadrants', ball: E, run: (m, x, y, seed) => fabT.record(m, x, y, { eps: E, steps: 5, targetClasses: 2, seed }) },
@@ -58,6 +59,7 @@ const registry: Entry[] = [
   { name: 'cw-l2', model: 'halves', run: (m, x, y) => cwL2.record(m, x, y, { steps: 20, binarySteps: 2, initialConst: 10, lr: 0.05 }) },
   { name: 'fab-l2', model: 'quadrants', run: (m, x, y, seed) => fabRecord(m, x, y, { norm: 'l2', steps: 10, restarts: 2, eps: 0.5, seed }) },
   { name: 'fab-linf', model: 'halves', run: (m, x, y) => fabRecord(m, x, y, { norm: 'linf', steps: 10 }) },
+  { name: 'zoo-l2', model: 'halves', run: (m, x, y, seed) => zooL2.record(m, x, y, { queries: 40 * 17, coordinates: 8, lr: 0.1, seed }) },
 ];
 
 const models: Record<string, { model: Classifier; x: tf.Tensor; y: tf.Tensor1D }> = {};

@@ -61,7 +61,7 @@ test('FAB finds the exact l2 and l-inf distance to the boundary of an affine 4-c
     assert.ok(exact.every((e) => e.inBox), 'fixture: the closest points lie inside the box');
     // eta = 1.05 and beta = 0.9 settle into a cycle about 0.5% beyond the boundary; eta close to 1 removes it.
     for (const [eta, tol] of [[1.05, 6e-3], [1.001, 1e-3]]) {
-      const r = fabRecord(model, x, y, { norm, steps: 20, eta });
+      const r = fabRecord(model, x, y, { norm, steps: 20, overshoot: eta });
       assert.ok(r.success.every(Boolean), `${norm}: every point crosses`);
       r.perturbationNorm.forEach((v, i) => {
         assert.ok(v >= exact[i].dist * (1 - 1e-5), `${norm} ${i}: ${v} below the exact distance ${exact[i].dist}`);
@@ -97,7 +97,7 @@ test('FAB in l-inf near the box edges: the distance of the box-constrained probl
   });
   const unclipped = xv.map((p) => Math.abs(w.reduce((a, v, j) => a + v * (p[j] - 0.5), 0)) / w.reduce((a, v) => a + Math.abs(v), 0));
   assert.ok(exact.every((e, i) => e > unclipped[i] * 1.05), 'fixture: the box matters');
-  const r = fabRecord(model, x, y, { norm: 'linf', steps: 20, eta: 1.001 });
+  const r = fabRecord(model, x, y, { norm: 'linf', steps: 20, overshoot: 1.001 });
   r.perturbationNorm.forEach((v, i) => assert.ok(v >= exact[i] * (1 - 1e-5) && v <= exact[i] * (1 + 1e-3), `${i}: ${v} vs ${exact[i]}`));
   const inBox = r.adversarial.dataSync();
   assert.ok(Math.min(...inBox) >= 0 && Math.max(...inBox) <= 1);

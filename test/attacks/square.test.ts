@@ -71,7 +71,7 @@ test('misclassified examples are returned clean after one query; validation erro
   assert.equal(r.queries, new Array(32).fill(1));
   assert.is(tf.tidy(() => r.adversarial.sub(X).abs().max().dataSync()[0]), 0);
   tf.dispose([wrong, r.adversarial]);
-  assert.throws(() => square(model, X, Y, { norm: 'l2' as 'linf' }), /norm: must be one of "linf", got "l2"/);
+  assert.throws(() => square(model, X, Y, { norm: 'l1' as 'linf' }), /norm: must be one of "linf", "l2", got "l1"/);
   assert.throws(() => square(model, X, Y, { pInit: 1.5 }), /pInit: must be at most 1, got 1.5/);
   assert.throws(() => square(model, X, Y, { queries: 0 }), /queries: must be an integer >= 1, got 0/);
   const vec = mlp({ inputShape: [4], hidden: [], numClasses: 2, seed: 0 });
@@ -83,6 +83,26 @@ test('no tensor leak', () => {
   const before = tf.memory().numTensors;
   squareRecord(model, X, Y, { eps: 0.08, queries: 40 }).adversarial.dispose();
   assert.is(tf.memory().numTensors, before);
+});
+
+test('Square-l2 lowers the accuracy of an undefended model, stays inside the l2 ball and the box, counts its queries', () => {
+  const clean = acc(X);
+  const eps = 1.5;
+  const before = tf.memory().numTensors;
+  const r = square.record(model, X, Y, { norm: 'l2', eps, queries: 300, seed: 2 });
+  const a = acc(r.adversarial);
+  assert.ok(a < clean - 0.3, `square-l2 ${a} vs clean ${clean}`);
+  assert.is(r.norm, 'l2');
+  assert.ok(Math.max(...r.perturbationNorm) <= eps * (1 + 1e-5), `l2 ${Math.max(...r.perturbationNorm)}`);
+  const v = r.adversarial.dataSync();
+  assert.ok(Math.min(...v) >= 0 && Math.max(...v) <= 1);
+  assert.ok(Math.max(...r.queries!) <= 300 && Math.min(...r.queries!) >= 1);
+  // The start already spends the whole budget eps where the box allows: its norm is close to eps.
+  const start = square.record(model, X, Y, { norm: 'l2', eps, queries: 2, seed: 2 });
+  const moved = start.perturbationNorm.filter((d) => d > 0);
+  assert.ok(moved.length > 0 && moved.every((d) => d > 0.8 * eps && d <= eps * (1 + 1e-5)), `start norms ${moved}`);
+  tf.dispose([r.adversarial, start.adversarial]);
+  assert.is(tf.memory().numTensors, before, 'no leak');
 });
 
 test.run();

@@ -39,10 +39,10 @@ test('ensemble: robust accuracy falls attack by attack, ends at the last row, no
   assert.ok(r.checks!.accuracyByEps[2].accuracy < r.checks!.accuracyByEps[0].accuracy || r.checks!.accuracyByEps[0].accuracy === 0);
 });
 
-test("AutoAttack's standard version (the default): APGD-CE, APGD-T, FAB-T, Square for l-inf; no Square for l2; 'fast' on request", () => {
+test("AutoAttack's standard version (the default): APGD-CE, APGD-T, FAB-T, Square (l-inf and l2); 'fast' on request", () => {
   const names = (a: EvaluationAttack[]) => a.map((e) => e.name);
   assert.equal(names(autoAttackStandard(10)), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
-  assert.equal(names(defaultAttacks(10, 100, { version: 'standard', norm: 'l2' })), ['apgd-ce', 'apgd-t', 'fab-t']);
+  assert.equal(names(defaultAttacks(10, 100, { version: 'standard', norm: 'l2' })), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
   assert.equal(names(autoAttackStandard(3)), ['apgd-ce', 'apgd-dlr', 'fab', 'square']);
   assert.equal(names(defaultAttacks(10)), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
   assert.equal(names(defaultAttacks(10, 100, { version: 'fast' })), ['apgd-ce', 'apgd-t']);
