@@ -6,7 +6,8 @@
  * Usage: node --import tsx bench/knn.ts [--pair cat,dog] [--train 10000] [--test 2000] [--repeats 3]
  *        [--robust-test 2000] [--robust-train 2000] [--no-robust]
  * Data: CIFAR-10 from ROBUSTLAB_DATA (the JPEG copy); without it, uniform random points of the same size
- * (said in the output).
+ * (said in the output). Standalone: `npm run bench -- --ops knn` needs bench/run.ts (another owner's) to spawn
+ * this script with its arguments when `knn` is among the ops.
  * @module
  */
 import * as fs from 'node:fs';

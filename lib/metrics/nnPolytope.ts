@@ -173,131 +173,145 @@ export function linfPolytopeDistance(dim: number): PolytopeDistance {
 
 function simplexLinf(A: Float64Array[], r: number[], dim: number): PolytopeSolution {
   const m = A.length;
-  const S = dim; // index of s; slacks are S + 1 + i
-  const nVar = dim + 1 + m;
+  // Variables: u_k (k < dim) in [-1, 1]; s = dim in [0, inf); slacks sigma_i = dim + 1 + i in [0, inf);
+  // artificials psi_i = dim + 1 + m + i, column -e_i, in [0, inf) in phase 1 and fixed at 0 in phase 2.
+  const S = dim;
+  const nVar = dim + 1 + 2 * m;
+  const isArt = (j: number) => j > dim + m;
+  let phase = 1;
   const lo = (j: number) => (j < dim ? -1 : 0);
-  const hi = (j: number) => (j < dim ? 1 : Infinity);
+  const hi = (j: number) => (j < dim ? 1 : isArt(j) && phase === 2 ? 0 : Infinity);
+  const cost = (j: number) => (phase === 1 ? (isArt(j) ? -1 : 0) : j === S ? 1 : 0);
   const x = new Float64Array(nVar);
-  const basic = new Int32Array(nVar).fill(-1); // row of a basic variable, -1 when nonbasic
+  const basic = new Int32Array(nVar).fill(-1);
   const head = new Int32Array(m);
   const Binv = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    head[i] = S + 1 + i;
-    basic[S + 1 + i] = i;
-    Binv[i * m + i] = 1;
-  }
   let scale = 1;
   for (let i = 0; i < m; i++) scale = Math.max(scale, Math.abs(r[i]));
+  // Start at a vertex: every u at the bound that the summed constraint rows favour (a start at u = 0 would
+  // have to move each of the dim coordinates off 0 by its own pivot), s = 0; the slack of a row that this
+  // start satisfies is basic, else its artificial.
+  for (let k = 0; k < dim; k++) {
+    let t = 0;
+    for (let i = 0; i < m; i++) t += A[i][k];
+    x[k] = t > 0 ? -1 : 1;
+  }
+  for (let i = 0; i < m; i++) {
+    let v = 0;
+    for (let k = 0; k < dim; k++) v += A[i][k] * x[k];
+    const j = v <= 0 ? dim + 1 + i : dim + 1 + m + i;
+    head[i] = j;
+    basic[j] = i;
+    x[j] = Math.abs(v);
+    Binv[i * m + i] = v <= 0 ? 1 : -1;
+  }
   const tolD = 1e-11 * scale;
   const tolA = 1e-10;
   const column = (j: number, out: Float64Array) => {
     out.fill(0);
     if (j < dim) for (let i = 0; i < m; i++) out[i] = A[i][j];
     else if (j === S) for (let i = 0; i < m; i++) out[i] = -r[i];
+    else if (isArt(j)) out[j - dim - 1 - m] = -1;
     else out[j - S - 1] = 1;
   };
   const col = new Float64Array(m);
   const alpha = new Float64Array(m);
   const d = new Float64Array(nVar);
   const y = new Float64Array(m);
-  let degenerate = 0;
-  let converged = false;
-  const maxPivots = 50 * (m + 10) + 2 * dim;
-  for (let pivot = 0; pivot < maxPivots; pivot++) {
-    // Pricing: y = c_B' B^-1 (only s has a cost), d_j = c_j - y . col_j.
-    y.fill(0);
-    const ps = basic[S];
-    if (ps >= 0) for (let l = 0; l < m; l++) y[l] = Binv[ps * m + l];
-    for (let k = 0; k < dim; k++) {
-      let s = 0;
-      for (let i = 0; i < m; i++) s += y[i] * A[i][k];
-      d[k] = -s;
-    }
-    let ys = 0;
-    for (let i = 0; i < m; i++) ys += y[i] * r[i];
-    d[S] = 1 + ys;
-    for (let i = 0; i < m; i++) d[S + 1 + i] = -y[i];
-    const bland = degenerate > 30;
-    let pivoted = false;
-    // Bound flips leave y (and so d) unchanged: keep choosing entering variables until one pivots.
-    for (;;) {
-      let q = -1;
-      let dir = 0;
-      let best = 0;
-      for (let j = 0; j < nVar; j++) {
-        if (basic[j] >= 0) continue;
-        const up = d[j] > tolD && x[j] < hi(j) - 1e-12;
-        const down = d[j] < -tolD && x[j] > lo(j) + 1e-12;
-        if (!up && !down) continue;
-        if (bland) {
-          q = j;
-          dir = up ? 1 : -1;
-          break;
-        }
-        if (Math.abs(d[j]) > best) {
-          best = Math.abs(d[j]);
-          q = j;
-          dir = up ? 1 : -1;
-        }
+  const maxRounds = 50 * (m + 10);
+  const run = (): boolean => {
+    let degenerate = 0;
+    for (let round = 0; round < maxRounds; round++) {
+      // Pricing: y = c_B' B^-1, d_j = c_j - y . col_j.
+      y.fill(0);
+      for (let i = 0; i < m; i++) {
+        const c = cost(head[i]);
+        if (c !== 0) for (let l = 0; l < m; l++) y[l] += c * Binv[i * m + l];
       }
-      if (q < 0) {
-        converged = true;
+      for (let k = 0; k < dim; k++) {
+        let t = 0;
+        for (let i = 0; i < m; i++) t += y[i] * A[i][k];
+        d[k] = -t;
+      }
+      let ys = 0;
+      for (let i = 0; i < m; i++) ys += y[i] * r[i];
+      d[S] = cost(S) + ys;
+      for (let i = 0; i < m; i++) {
+        d[dim + 1 + i] = -y[i];
+        d[dim + 1 + m + i] = cost(dim + 1 + m + i) + y[i];
+      }
+      const bland = degenerate > 30;
+      const canMove = (j: number) => (d[j] > tolD && x[j] < hi(j) - 1e-12) || (d[j] < -tolD && x[j] > lo(j) + 1e-12);
+      const eligible: number[] = [];
+      for (let j = 0; j < nVar; j++) if (basic[j] < 0 && canMove(j)) eligible.push(j);
+      if (eligible.length === 0) return true;
+      if (!bland) eligible.sort((a, b) => Math.abs(d[b]) - Math.abs(d[a]));
+      // Bound flips leave y (and so d) unchanged: walk the eligible variables flipping them until one pivots.
+      for (const q of eligible) {
+        if (!canMove(q)) continue;
+        const dir = d[q] > 0 ? 1 : -1;
+        column(q, col);
+        for (let i = 0; i < m; i++) {
+          let t = 0;
+          for (let l = 0; l < m; l++) t += Binv[i * m + l] * col[l];
+          alpha[i] = t;
+        }
+        let theta = dir > 0 ? hi(q) - x[q] : x[q] - lo(q);
+        let leave = -1;
+        let leaveToHi = false;
+        for (let i = 0; i < m; i++) {
+          const g = dir * alpha[i];
+          const b = head[i];
+          let lim = Infinity;
+          let toHi = false;
+          if (g > tolA) lim = (x[b] - lo(b)) / g;
+          else if (g < -tolA && hi(b) < Infinity) {
+            lim = (hi(b) - x[b]) / -g;
+            toHi = true;
+          }
+          lim = Math.max(0, lim);
+          if (lim < theta || (lim === theta && leave >= 0 && bland && head[i] < head[leave])) {
+            theta = lim;
+            leave = i;
+            leaveToHi = toHi;
+          }
+        }
+        if (!Number.isFinite(theta)) return false;
+        x[q] += dir * theta;
+        for (let i = 0; i < m; i++) x[head[i]] -= dir * theta * alpha[i];
+        if (leave < 0) continue;
+        const b = head[leave];
+        x[b] = leaveToHi ? hi(b) : lo(b);
+        basic[b] = -1;
+        head[leave] = q;
+        basic[q] = leave;
+        const p = alpha[leave];
+        for (let l = 0; l < m; l++) Binv[leave * m + l] /= p;
+        for (let i = 0; i < m; i++) {
+          if (i === leave || alpha[i] === 0) continue;
+          const f = alpha[i];
+          for (let l = 0; l < m; l++) Binv[i * m + l] -= f * Binv[leave * m + l];
+        }
+        degenerate = theta <= 1e-14 ? degenerate + 1 : 0;
         break;
       }
-      column(q, col);
-      for (let i = 0; i < m; i++) {
-        let s = 0;
-        for (let l = 0; l < m; l++) s += Binv[i * m + l] * col[l];
-        alpha[i] = s;
-      }
-      let theta = dir > 0 ? hi(q) - x[q] : x[q] - lo(q);
-      let leave = -1;
-      let leaveToHi = false;
-      for (let i = 0; i < m; i++) {
-        const g = dir * alpha[i];
-        const b = head[i];
-        let lim = Infinity;
-        let toHi = false;
-        if (g > tolA) lim = (x[b] - lo(b)) / g;
-        else if (g < -tolA && hi(b) < Infinity) {
-          lim = (hi(b) - x[b]) / -g;
-          toHi = true;
-        }
-        lim = Math.max(0, lim);
-        if (lim < theta || (lim === theta && leave >= 0 && bland && head[i] < head[leave])) {
-          theta = lim;
-          leave = i;
-          leaveToHi = toHi;
-        }
-      }
-      if (!Number.isFinite(theta)) return { distance: 0, w: new Float64Array(dim), converged: false };
-      x[q] += dir * theta;
-      for (let i = 0; i < m; i++) x[head[i]] -= dir * theta * alpha[i];
-      if (leave < 0) continue; // a bound flip
-      const b = head[leave];
-      x[b] = leaveToHi ? hi(b) : lo(b);
-      basic[b] = -1;
-      head[leave] = q;
-      basic[q] = leave;
-      const p = alpha[leave];
-      for (let l = 0; l < m; l++) Binv[leave * m + l] /= p;
-      for (let i = 0; i < m; i++) {
-        if (i === leave || alpha[i] === 0) continue;
-        const f = alpha[i];
-        for (let l = 0; l < m; l++) Binv[i * m + l] -= f * Binv[leave * m + l];
-      }
-      degenerate = theta <= 1e-14 ? degenerate + 1 : 0;
-      pivoted = true;
-      break;
     }
-    if (!pivoted) break;
-  }
-  const s = x[S];
+    return false;
+  };
+  let converged = run();
+  let infeasibility = 0;
+  for (let i = 0; i < m; i++) infeasibility += x[dim + 1 + m + i];
+  if (converged && infeasibility <= 1e-9 * scale) {
+    phase = 2;
+    for (let i = 0; i < m; i++) x[dim + 1 + m + i] = 0;
+    converged = run();
+  } else converged = false;
+  const sv = x[S];
   const w = new Float64Array(dim);
-  if (!(s > 0)) return { distance: Infinity, w, converged: false };
+  if (!(sv > 0)) return { distance: Infinity, w, converged: false };
   let t = 0;
   for (let k = 0; k < dim; k++) {
-    w[k] = x[k] / s;
+    w[k] = x[k] / sv;
     t = Math.max(t, Math.abs(w[k]));
   }
   return { distance: t, w, converged };
