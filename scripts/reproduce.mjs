@@ -39,7 +39,7 @@ if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) {
 const out = path.resolve(opt('out', path.join(root, 'results')));
 const shard = opt('shard', undefined);
 const merge = args.includes('--merge');
-if (shard !== undefined && !/^\d+\/\d+$/.test(shard)) {
+if (shard !== undefined && !(/^\d+\/\d+$/.test(shard) && Number(shard.split('/')[0]) < Number(shard.split('/')[1]))) {
   console.error(`--shard: expected i/n with i in 0..n-1, got "${shard}"`);
   process.exit(2);
 }
