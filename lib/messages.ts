@@ -139,3 +139,14 @@ export const msgNeighbours = {
   k: (k: number, c: number, excludeSelf: boolean) => `k: must be an integer in [1, ${c - (excludeSelf ? 1 : 0)}]${excludeSelf ? ' (excluding the class itself)' : ''}, got ${k}`,
   noInnerMaximisation: () => 'adv(): this training method has no inner maximisation (xAdv is undefined)',
 } as const;
+// sweeps: task keys, the task-result store, shards (issue 21)
+export const msgTasks = {
+  notJson: (where: string, seen: string) => `${where}: a task's parameters and result must be plain JSON (finite numbers, strings, booleans, arrays, plain objects), got ${seen}`,
+  badShard: (where: string, seen: string) => `${where}: expected a shard "i/n" with n >= 1 and i in 0..n-1, got "${seen}"`,
+  shardAndMerge: () => 'ROBUSTLAB_SHARD and ROBUSTLAB_MERGE=1 are both set: a run either computes one shard or merges all of them',
+  noStore: (mode: string) => `${mode} needs ROBUSTLAB_STORE, the task-result store directory that every shard and the merge share`,
+  corrupt: (key: string, params: string, why: string, recompute: boolean) =>
+    `task store: entry ${key} (${params}) is corrupt: ${why}; ${recompute ? 'recomputing it' : 'treated as missing'}`,
+  missing: (section: string, tasks: readonly { params: string; key: string }[]) =>
+    `${section}: ${tasks.length} task(s) missing from the store (a shard failed or has not run; re-run it with --shard i/n): ${tasks.map((t) => `${t.params} [${t.key}]`).join('; ')}`,
+} as const;

@@ -3,6 +3,10 @@
 //   OUT/notebooks/NAME.ipynb (executed), OUT/html/NAME.html, OUT/NAME.json (measured results),
 //   OUT/report.md and OUT/report.html (per paper: our numbers beside the paper's, claim verdicts).
 // usage: npm run reproduce [-- --profile smoke|quick|full] [--only NAME] [--out DIR] [--notebooks DIR] [--timeout SECONDS] [--no-build]
+//                          [--shard i/n | --merge] [--store DIR]
+// --shard i/n (i in 0..n-1) computes only shard i's tasks into the task-result store and renders nothing; --merge
+// renders from the store and fails naming any missing task (lib/notebook/tasks.ts); --store DIR (default
+// $ROBUSTLAB_STORE, else OUT/store when sharding or merging) is that store.
 // A failing notebook (an error in a cell, a dead kernel, a cell over --timeout seconds, an unhandled promise
 // rejection) is one FAILED line naming the notebook and the cell; its partial notebook is kept and the others
 // still run. SIGTERM/SIGINT stop the run: they reach execute.py, which kills the kernel's process group; the
@@ -33,6 +37,17 @@ if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) {
   process.exit(2);
 }
 const out = path.resolve(opt('out', path.join(root, 'results')));
+const shard = opt('shard', undefined);
+const merge = args.includes('--merge');
+if (shard !== undefined && !(/^\d+\/\d+$/.test(shard) && Number(shard.split('/')[0]) < Number(shard.split('/')[1]))) {
+  console.error(`--shard: expected i/n with i in 0..n-1, got "${shard}"`);
+  process.exit(2);
+}
+if (shard !== undefined && merge) {
+  console.error('--shard and --merge: a run either computes one shard or merges them all');
+  process.exit(2);
+}
+const storeArg = opt('store', process.env.ROBUSTLAB_STORE ?? (shard !== undefined || merge ? path.join(out, 'store') : undefined));
 
 // Notebooks import the compiled library (dist/lib), so it is built first; --no-build when it just was.
 if (!args.includes('--no-build')) {
@@ -59,6 +74,11 @@ if (names.length === 0) {
 for (const d of ['notebooks', 'html']) fs.mkdirSync(path.join(out, d), { recursive: true });
 
 const env = { ...process.env, ROBUSTLAB_PROFILE: profile, ROBUSTLAB_RESULTS_DIR: out };
+delete env.ROBUSTLAB_SHARD;
+delete env.ROBUSTLAB_MERGE;
+if (storeArg) env.ROBUSTLAB_STORE = path.resolve(storeArg);
+if (shard !== undefined) env.ROBUSTLAB_SHARD = shard;
+if (merge) env.ROBUSTLAB_MERGE = '1';
 if (!env.ROBUSTLAB_DATA && fs.existsSync(path.join(root, '..', 'shared', 'data'))) env.ROBUSTLAB_DATA = path.join(root, '..', 'shared', 'data');
 const status = [];
 // Signals stop the run: forwarded to the running execute.py (its own handler kills the kernel's group).
@@ -88,7 +108,7 @@ const readStatus = (file) => {
 };
 for (const name of names) {
   if (stopSignal) break;
-  console.log(`\n[${status.length + 1}/${names.length}] ${name} (profile ${profile})`);
+  console.log(`\n[${status.length + 1}/${names.length}] ${name} (profile ${profile}${shard !== undefined ? `, shard ${shard}` : merge ? ', merge' : ''})`);
   const t0 = Date.now();
   const executed = path.join(out, 'notebooks', `${name}.ipynb`);
   const html = path.join(out, 'html', `${name}.html`);

@@ -37,3 +37,5 @@ export { writeReport, formatCell } from './report';
 export type { NotebookStatus } from './report';
 export { rankHistogram, corruptionRankHistograms, claimNearRanks, perturbationProfiles, corruptionAccuracy, familyAccuracy } from './neighbours';
 export type { PerturbationProfile } from './neighbours';
+export { Tasks, taskKey, shardOf, parseShard, libraryHash, canonicalJson, readTask, writeTask, taskMode } from './tasks';
+export type { TaskSpec, Shard, Json, ReadResult, Warn } from './tasks';
