@@ -121,6 +121,7 @@ export const msg = {
   pagTargetsPerImage: (k: number, classes: number) =>
     `targetsPerImage: must be 'all' or an integer in [1, ${classes}], got ${fmt(k)}`,
   pagNoTargets: () => `PAG: the outer loss ran without the ground-truth gradients of its inner step (call inner first, as the trainer does)`,
+  noInnerMaximisation: () => 'adv(): this training method has no inner maximisation (xAdv is undefined)',
 } as const;
 // class-wise robustness gaps: label augmentation (issue 18)
 export const msgLabelAugmentation = {
@@ -137,7 +138,6 @@ export const msgNeighbours = {
   centroidLabels: (n: number, got: number) => `labels: expected ${n} labels (one per feature row), got ${got}`,
   fewClasses: (c: number) => `histogram: the rank test needs at least 3 classes, got ${c}`,
   k: (k: number, c: number, excludeSelf: boolean) => `k: must be an integer in [1, ${c - (excludeSelf ? 1 : 0)}]${excludeSelf ? ' (excluding the class itself)' : ''}, got ${k}`,
-  noInnerMaximisation: () => 'adv(): this training method has no inner maximisation (xAdv is undefined)',
 } as const;
 // sweeps: task keys, the task-result store, shards (issue 21)
 export const msgTasks = {
