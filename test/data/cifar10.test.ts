@@ -18,6 +18,8 @@ test.before(engine);
 const fixtures = path.join(__dirname, 'fixtures');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-cifar10-'));
+// the synthetic trees cache their decoded sets here, not in the user's cache directory
+const scratchCache = path.join(tmp, 'scratch-cache');
 
 /** A flat 32x32 image whose red byte is `v`, as PNG (lossless, so the pixels can be checked exactly). */
 const flatPng = (v: number, size = 32) => encodePng({ width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, (_, i) => (i % 3 === 0 ? v : 7)) });
@@ -38,7 +40,7 @@ test('image tree: labels follow CIFAR-10 class order, files interleaved by class
   const root = path.join(tmp, 'ok');
   writeTree(root, 'test', 3);
   assert.equal(findCifar10('test', root)?.source, 'jpeg-copy');
-  const ds = cifar10({ dir: root, split: 'test' });
+  const ds = cifar10({ cacheDir: scratchCache, dir: root, split: 'test' });
   assert.is(ds.source, 'jpeg-copy');
   assert.equal(ds.shape, [30, 32, 32, 3]);
   assert.equal(ds.classNames, CIFAR10_CLASSES);
@@ -50,27 +52,27 @@ test('image tree: labels follow CIFAR-10 class order, files interleaved by class
     assert.is(ds.x[i * 3072], 20 * k + j, `red byte of ${i}`);
     assert.is(ds.x[i * 3072 + 1], 7, `green byte of ${i}`);
   }
-  assert.throws(() => cifar10({ dir: root, split: 'train' }), /CIFAR-10 \(train\): not found/);
+  assert.throws(() => cifar10({ cacheDir: scratchCache, dir: root, split: 'train' }), /CIFAR-10 \(train\): not found/);
 });
 
 test('image tree: a missing class folder, an unknown folder, a non-image file, a wrong-size image and a truncated JPEG are errors naming the path', () => {
   const root = path.join(tmp, 'bad');
   const split = writeTree(root, 'test', 2);
   fs.renameSync(path.join(split, 'frog'), path.join(tmp, 'frog-aside'));
-  assert.throws(() => cifar10({ dir: root }), /test\/frog: class folder missing/);
+  assert.throws(() => cifar10({ cacheDir: scratchCache, dir: root }), /test\/frog: class folder missing/);
   fs.renameSync(path.join(tmp, 'frog-aside'), path.join(split, 'frog'));
   fs.mkdirSync(path.join(split, 'frogs'));
-  assert.throws(() => cifar10({ dir: root }), /test\/frogs: is not a CIFAR-10 class folder/);
+  assert.throws(() => cifar10({ cacheDir: scratchCache, dir: root }), /test\/frogs: is not a CIFAR-10 class folder/);
   fs.rmdirSync(path.join(split, 'frogs'));
   fs.writeFileSync(path.join(split, 'cat', 'notes.txt'), 'hello');
-  assert.throws(() => cifar10({ dir: root }), /cat\/notes\.txt: is not a PNG or JPEG image file/);
+  assert.throws(() => cifar10({ cacheDir: scratchCache, dir: root }), /cat\/notes\.txt: is not a PNG or JPEG image file/);
   fs.rmSync(path.join(split, 'cat', 'notes.txt'));
   fs.writeFileSync(path.join(split, 'dog', '0001.png'), flatPng(1, 31));
-  assert.throws(() => cifar10({ dir: root }), /dog\/0001\.png: is 31x31, expected 32x32/);
+  assert.throws(() => cifar10({ cacheDir: scratchCache, dir: root }), /dog\/0001\.png: is 31x31, expected 32x32/);
   const jpg = Buffer.from(jpeg.encode({ width: 32, height: 32, data: new Uint8Array(32 * 32 * 4).fill(128) }, 90).data);
   fs.writeFileSync(path.join(split, 'dog', '0001.png'), flatPng(1));
   fs.writeFileSync(path.join(split, 'dog', '0002.jpg'), jpg.subarray(0, 200));
-  assert.throws(() => cifar10({ dir: root }), /dog\/0002\.jpg: could not decode the JPEG image/);
+  assert.throws(() => cifar10({ cacheDir: scratchCache, dir: root }), /dog\/0002\.jpg: could not decode the JPEG image/);
 });
 
 test('pickle form: protocols 2 and 4 written by Python (test/data/fixtures/make_cifar_pickles.py) read as NHWC bytes', () => {
@@ -142,7 +144,7 @@ test('cache: a second load is served from the cache, a changed source is decoded
 test('uint8 dataset: 1 byte per pixel, batches convert to [0, 1] float32 per batch, no leaked tensors', () => {
   const root = path.join(tmp, 'mem');
   writeTree(root, 'test', 3);
-  const ds = cifar10({ dir: root, cache: false });
+  const ds = cifar10({ cacheDir: scratchCache, dir: root, cache: false });
   assert.instance(ds.x, Uint8Array);
   assert.is(ds.x.byteLength, 30 * 3072);
   const before = tf.memory().numTensors;
