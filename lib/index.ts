@@ -113,6 +113,15 @@ export { progressBar } from './notebook/progress';
 export type { ProgressOptions } from './notebook/progress';
 export { profile, reported, Results } from './notebook/profile';
 export type { ProfileName, ClaimVerdict } from './notebook/profile';
+// the notebook kit (issue 15): provenance, experiments, three-valued claims and their tests, the report
+export {
+  profileRows, PROFILE_NAMES, parseReported, paperValue, loadData, provenanceLine, evaluateModel, accuracyOf, measureOf, correctOn, viewAs,
+  joinMeasures, trainNamed, runSeeds, aggregate, plainRow, compareRows, spreadNote, labelled, claimGreater, claimNotWorse, claimAll, claimRows,
+  claimValuesGreater, claimMostly, learned, countVerdicts, verdictSummary, fmtP, VERDICTS, LEARNED_ALPHA, mcnemarExact, pairedBootstrap, welchT,
+  binomialUpper, binomialLower, meanSd, startNotebook, heHead, frameworkMethod, table2Attacks, attackOf, FRAMEWORKS, HE_CODE_SETTINGS,
+  CIFAR10_NORMALIZATION, writeReport, formatCell,
+} from './notebook/index';
+export type { Setting, ReportedPaper, ReportedRow, DataChoice, Provenance, LoadedData, Evaluation, NamedAttack, NamedModel, TrainSpec, Trained, OurRow, Measured, ComparisonRow, Verdict, VerdictCounts, ClaimOptions, LearnedRecord, McNemarRecord, BootstrapRecord, WelchRecord, Started, HeadKind, HeSetting, TrainAttack, Framework, AttackSizes, NotebookStatus } from './notebook/index';
 export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions, imageGrid } from './plots/specs';
 
 // hypersphere embedding (issue 7)
