@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the attacks: options over defaults, per-example loss with its input gradient in one pass,
+ * Helpers shared by the attacks: per-example loss with its input gradient in one pass,
  * the logits' Jacobian, margins and predictions read back, and rows of batches (restarts that run on the
  * still-robust examples only).
  * @module
@@ -8,12 +8,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/classifier';
 import type { ExampleLoss } from '../losses/types';
 import { margin } from '../losses/margin';
-
-/** `opts` over `defaults`, where an option given as `undefined` keeps its default (a plain spread would not). */
-export function withDefaults<T extends object>(defaults: T, opts: Partial<T>): T {
-  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
-  return { ...defaults, ...given } as T;
-}
 
 /** Per-example loss [N], its gradient w.r.t. the input, and the predicted classes [N], from one forward-backward pass. */
 export interface LossGrad {
