@@ -68,84 +68,8 @@ for (const name of names) {
   console.log(`${ok ? 'ok' : 'FAILED'} ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 
-// The report: per notebook its claims, then per table and figure the paper's (notebooks/reported/NAME.json,
-// when it has one of the same name) beside ours (OUT/NAME.json).
-const { renderSvg } = await import(pathToFileURL(path.join(root, 'dist/lib/notebook/display.js')).href);
-const esc = (v) => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const num = (v) => (typeof v === 'number' ? String(+v.toFixed(4)) : v ?? '');
-const mdTable = (rows) => {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return [`| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${cols.map((c) => String(num(r[c])).replace(/\|/g, '\\|')).join(' | ')} |`)];
-};
-const htmlTable = (rows) => {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return `<table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(num(r[c]))}</td>`).join('')}</tr>`).join('')}</table>`;
-};
-const side = (paper, ours) => `<div class="pair"><div><h4>paper</h4>${paper ?? '<p class="none">not reported</p>'}</div><div><h4>ours</h4>${ours ?? '<p class="none">not measured</p>'}</div></div>`;
-const figDir = path.join(out, 'figures');
-const md = ['# robustlab reproduction report', '', `Profile: ${profile}. Generated ${new Date().toISOString()}.`, ''];
-const html = [`<h1>robustlab reproduction report</h1><p>Profile: ${profile}. Generated ${new Date().toISOString()}.</p>`];
-md.push('| notebook | status | seconds |', '| --- | --- | --- |', ...status.map((s) => `| ${s.name} | ${s.ok ? 'ok' : 'FAILED'} | ${s.seconds.toFixed(1)} |`), '');
-html.push(htmlTable(status.map((s) => ({ notebook: s.name, status: s.ok ? 'ok' : 'FAILED', seconds: +s.seconds.toFixed(1) }))));
-for (const s of status) {
-  const f = path.join(out, `${s.name}.json`);
-  const rf = path.join(nbDir, 'reported', `${s.name}.json`);
-  const res = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
-  const rep = fs.existsSync(rf) ? JSON.parse(fs.readFileSync(rf, 'utf8')) : {};
-  const title = res?.title ?? rep.title ?? s.name;
-  md.push(`## ${title}`, '', `Notebook \`${s.name}\`: ${s.ok ? 'ran' : '**FAILED** (numbers below, if any, are partial)'}; executed copy \`notebooks/${s.name}.ipynb\`, HTML \`html/${s.name}.html\`.`, '');
-  html.push(`<h2>${esc(title)}</h2><p>Notebook <code>${esc(s.name)}</code>: ${s.ok ? 'ran' : '<b>FAILED</b>'}; <a href="html/${esc(s.name)}.html">HTML</a>, <a href="notebooks/${esc(s.name)}.ipynb">notebook</a>.</p>`);
-  if (!res) {
-    md.push('No results JSON was written.', '');
-    html.push('<p>No results JSON was written.</p>');
-    continue;
-  }
-  if (rep.source) {
-    md.push(`Paper's numbers: ${rep.source}${rep.units ? ` (${rep.units})` : ''}.`, '');
-    html.push(`<p>Paper's numbers: ${esc(rep.source)}${rep.units ? ` (${esc(rep.units)})` : ''}.</p>`);
-  }
-  if (res.claims?.length) {
-    const held = res.claims.filter((c) => c.holds).length;
-    md.push(`${held} of ${res.claims.length} claims hold at this run's scale (profile ${res.profile ?? profile}).`, '');
-    html.push(`<p>${held} of ${res.claims.length} claims hold at this run's scale (profile ${esc(res.profile ?? profile)}).</p>`);
-    const rows = res.claims.map((c) => ({ claim: c.claim, verdict: c.holds ? 'holds' : 'does not hold', evidence: Object.entries(c.evidence).map(([k, v]) => `${k}: ${num(v)}`).join(', ') + (c.note ? ` (${c.note})` : '') }));
-    md.push('### Claims', '', ...mdTable(rows), '');
-    html.push(`<h3>Claims</h3>${htmlTable(rows).replace(/<td>holds<\/td>/g, '<td class="ok">holds</td>').replace(/<td>does not hold<\/td>/g, '<td class="no">does not hold</td>')}`);
-  }
-  const tableNames = [...new Set([...Object.keys(rep.tables ?? {}), ...Object.keys(res.tables ?? {})])];
-  for (const t of tableNames) {
-    const paper = rep.tables?.[t];
-    const ours = res.tables?.[t];
-    md.push(`### ${t}`, '');
-    if (typeof rep.notes?.[t] === 'string') md.push(`Paper's note: ${rep.notes[t]}`, '');
-    if (Array.isArray(paper) && paper.length) md.push('Paper:', '', ...mdTable(paper), '');
-    if (Array.isArray(ours) && ours.length) md.push('Ours:', '', ...mdTable(ours), '');
-    html.push(`<h3>${esc(t)}</h3>${typeof rep.notes?.[t] === 'string' ? `<p>Paper's note: ${esc(rep.notes[t])}</p>` : ''}${side(Array.isArray(paper) && paper.length ? htmlTable(paper) : undefined, Array.isArray(ours) && ours.length ? htmlTable(ours) : undefined)}`);
-  }
-  const figNames = [...new Set([...Object.keys(rep.figures ?? {}), ...Object.keys(res.figures ?? {})])];
-  for (const g of figNames) {
-    const svgs = {};
-    for (const [who, spec] of [['paper', rep.figures?.[g]], ['ours', res.figures?.[g]]]) {
-      if (!spec) continue;
-      try {
-        svgs[who] = await renderSvg(spec);
-        fs.mkdirSync(figDir, { recursive: true });
-        fs.writeFileSync(path.join(figDir, `${s.name}-${g.replace(/[^\w.-]+/g, '_')}-${who}.svg`), svgs[who]);
-      } catch (e) {
-        svgs[who] = `<p class="none">figure failed to render: ${esc(e.message)}</p>`;
-      }
-    }
-    const link = (who) => `figures/${s.name}-${g.replace(/[^\w.-]+/g, '_')}-${who}.svg`;
-    md.push(`### Figure: ${g}`, '', ...['paper', 'ours'].filter((w) => svgs[w]).map((w) => `${w}: ![${g} (${w})](${link(w)})`), '');
-    html.push(`<h3>Figure: ${esc(g)}</h3>${side(svgs.paper, svgs.ours)}`);
-  }
-  if (res.cost && Object.keys(res.cost).length) {
-    md.push('Cost (wall seconds): ' + Object.entries(res.cost).map(([k, v]) => `${k} ${num(v)}`).join(', '), '');
-    html.push(`<p>Cost (wall seconds): ${esc(Object.entries(res.cost).map(([k, v]) => `${k} ${num(v)}`).join(', '))}</p>`);
-  }
-}
-fs.writeFileSync(path.join(out, 'report.md'), md.join('\n'));
-const css = 'body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left}.pair{display:flex;gap:2em;align-items:flex-start}.pair>div{flex:1;overflow:auto}.ok{color:#070}.no{color:#b00}.none{color:#888}';
-fs.writeFileSync(path.join(out, 'report.html'), `<!doctype html><meta charset="utf-8"><title>robustlab report</title><style>${css}</style><body>${html.join('\n')}</body>`);
+// The report (lib/notebook/report.ts): data provenance and the three verdict counts first, then per notebook.
+const { writeReport } = await import(pathToFileURL(path.join(root, 'dist/lib/notebook/report.js')).href);
+await writeReport({ status, out, nbDir, profile });
 console.log(`\nreproduce: wrote ${path.relative(process.cwd(), out) || '.'}/report.md and report.html; ${status.filter((s) => s.ok).length}/${status.length} notebooks ok`);
 process.exit(status.every((s) => s.ok) ? 0 : 1);

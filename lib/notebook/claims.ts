@@ -223,6 +223,22 @@ export function claimMostly(claim: string, wins: number, n: number, opts: ClaimO
   return { claim, verdict, test: `sign test (exact binomial at 1/2), two-sided, alpha ${alpha}`, p, reason: verdict === 'inconclusive' ? `${wins} of ${n} is within noise` : `${wins} of ${n}, p ${fmtP(p)}`, evidence, ...(opts.note ? { note: opts.note } : {}) };
 }
 
+/**
+ * A claim made of parts (e.g. "at every number of training steps"): holds when every part holds, does not
+ * hold when some part does not hold, else inconclusive; the parts' verdicts are the evidence.
+ */
+export function claimAll(claim: string, parts: readonly ClaimVerdict[], opts: { note?: string } = {}): ClaimVerdict {
+  const verdict: Verdict = parts.length && parts.every((p) => p.verdict === 'holds') ? 'holds' : parts.some((p) => p.verdict === 'does not hold') ? 'does not hold' : 'inconclusive';
+  const evidence = Object.fromEntries(parts.map((p) => [p.claim, `${p.verdict} (${p.reason})`]));
+  const c = countVerdicts(parts);
+  return { claim, verdict, test: `every part by its own test (${parts[0]?.test ?? 'none'})`, p: null, reason: `parts: ${verdictSummary(c)}`, evidence, ...(opts.note ? { note: opts.note } : {}) };
+}
+
+/** Claims as table rows: claim, verdict, test, p, why (evidence and note in one line). */
+export function claimRows(claims: readonly ClaimVerdict[]): { claim: string; verdict: Verdict; test: string; p: string; why: string }[] {
+  return claims.map((c) => ({ claim: c.claim, verdict: c.verdict, test: c.test, p: c.p === null ? '–' : fmtP(c.p), why: c.reason + (c.note ? ` (${c.note})` : '') }));
+}
+
 /** Counts of the three outcomes. */
 export interface VerdictCounts {
   /** Claims that hold. */

@@ -100,3 +100,44 @@ export async function evaluateModel(m: NamedModel, test: { x: tf.Tensor; y: tf.T
   opts.progress?.done();
   return { name: m.name, seed: m.seed ?? 0, numClasses: m.model.numClasses, clean, correct, seconds: (Date.now() - t0) / 1000 };
 }
+
+/**
+ * Per-example correctness (`1` right) of `model` on inputs `x` with labels `y`, batched, without an attack
+ * (transfer examples, corrupted copies).
+ */
+export async function correctOn(model: Classifier, x: tf.Tensor, y: tf.Tensor1D, batchSize = 200): Promise<Uint8Array> {
+  const n = x.shape[0];
+  const labels = await y.data();
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += batchSize) {
+    const k = Math.min(batchSize, n - i);
+    const p = tf.tidy(() => model.apply(x.slice(i, k), { training: false }).logits.argMax(1));
+    const v = await p.data();
+    p.dispose();
+    for (let j = 0; j < k; j++) out[i + j] = v[j] === labels[i + j] ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * The same evaluation with measure `from` also available as `as` (and an optional new name), so that two
+ * different attacks can be compared on the same images, e.g. the adaptive attack against plain PGD-20.
+ */
+export function viewAs(ev: Evaluation, from: string, as: string, name = ev.name): Evaluation {
+  return { ...ev, name, correct: { ...ev.correct, [as]: measureOf(ev, from) } };
+}
+
+/**
+ * The measures `names` joined end to end as one measure `as` (examples from several sources stacked, each
+ * pair still on the same input), for one paired test over all of them.
+ */
+export function joinMeasures(ev: Evaluation, names: readonly string[], as: string): Evaluation {
+  const parts = names.map((n) => measureOf(ev, n));
+  const joined = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    joined.set(p, o);
+    o += p.length;
+  }
+  return { ...ev, correct: { ...ev.correct, [as]: joined } };
+}

@@ -10,7 +10,7 @@ import type { TrainingMethod } from '../training/method';
 import type { Schedule } from '../training/schedules';
 import type { SgdOptions } from '../training/sgd';
 import type { ProgressSink } from '../training/progress';
-import { train, type EpochRecord, type TrainData } from '../training/trainer';
+import { train, type EpochRecord, type TrainData, type TrainOptions } from '../training/trainer';
 import { accuracyOf, type Evaluation } from './evaluation';
 import { meanSd } from './stats';
 import { progressBar } from './progress';
@@ -41,6 +41,8 @@ export interface TrainSpec {
   augment?: (x: tf.Tensor, seed: number) => tf.Tensor;
   /** Progress sink (default a progress bar labelled with the name and seed). */
   progress?: ProgressSink;
+  /** Called after each epoch (e.g. to evaluate); numbers it returns join that epoch's record. */
+  onEpoch?: TrainOptions['onEpoch'];
 }
 
 /** A trained model with its name, seed, wall time and history. */
@@ -78,6 +80,7 @@ export async function trainNamed(spec: TrainSpec): Promise<Trained> {
     optimizer: spec.optimizer,
     ...(spec.schedule ? { schedule: spec.schedule } : {}),
     ...(spec.augment ? { augment: spec.augment } : {}),
+    ...(spec.onEpoch ? { onEpoch: spec.onEpoch } : {}),
     seed,
     progress: labelled(spec.progress ?? progressBar(), `train ${spec.name} (seed ${seed})`),
   });

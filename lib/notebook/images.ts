@@ -66,10 +66,19 @@ export async function imageGridPng(rows: ImageRow[], opts: ImageGridOptions = {}
   return PNG.sync.write(png);
 }
 
-/** The display bundle of an image grid: PNG (base64, as Jupyter wants it) and a text line naming the rows. */
+/**
+ * The display bundle of an image grid: HTML with each row's label above its strip of images (what notebook
+ * front ends show), the whole grid as PNG (base64, for viewers without HTML) and a text line naming the rows.
+ */
 export async function imageGridBundle(rows: ImageRow[], opts: ImageGridOptions = {}): Promise<Bundle> {
   const png = await imageGridPng(rows, opts);
-  return { 'image/png': png.toString('base64'), 'text/plain': `<image grid, rows: ${rows.map((r) => r.label).join(' | ')}>` };
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const strips: string[] = [];
+  for (const r of rows) {
+    const one = await imageGridPng([r], opts);
+    strips.push(`<div style="margin:2px 0"><div style="font:12px sans-serif;color:#333">${esc(r.label)}</div><img src="data:image/png;base64,${one.toString('base64')}"></div>`);
+  }
+  return { 'text/html': `<div>${strips.join('')}</div>`, 'image/png': png.toString('base64'), 'text/plain': `<image grid, rows: ${rows.map((r) => r.label).join(' | ')}>` };
 }
 
 /**

@@ -23,23 +23,59 @@ export function groupedBars(rows: Rows, f: { x: string; y: string; color: string
   };
 }
 
-/** Lines of `y` against `x` per `color`, with an optional band from `lo` to `hi` (accuracy vs epochs). */
-export function linesWithBands(rows: Rows, f: { x: string; y: string; color?: string; lo?: string; hi?: string; title?: string }): VegaLiteSpec {
-  const enc = { x: { field: f.x, type: 'quantitative' }, ...(f.color ? { color: { field: f.color, type: 'nominal' } } : {}) };
-  const layers: Record<string, unknown>[] = [{ mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: f.y, type: 'quantitative', title: f.y } } }];
+/** Options of {@link linesWithBands}. */
+export interface LinesOptions {
+  /** Field on the x axis. */
+  x: string;
+  /** Field on the y axis. */
+  y: string;
+  /** One colour per value of this field (e.g. the method). */
+  color?: string;
+  /** Lower and upper band fields (e.g. a 95% interval). */
+  lo?: string;
+  /** Upper band field. */
+  hi?: string;
+  /** One dash pattern per value of this field, in `dashOrder` (first solid, second dashed, third dotted). */
+  dash?: string;
+  /** The dash field's values in order (default: as they first appear in the rows). */
+  dashOrder?: string[];
+  /** Integer ticks on x (epochs, step counts): no 1.5 or 2.5. */
+  integerX?: boolean;
+  /** Title. */
+  title?: string;
+}
+
+const DASHES = [[1, 0], [6, 4], [2, 3], [8, 3, 2, 3]];
+
+/**
+ * Lines of `y` against `x` per `color` (and per `dash`), with an optional band from `lo` to `hi` (accuracy vs
+ * epochs). With `dash`, the first value in `dashOrder` is solid, the second dashed, and the legend draws them.
+ */
+export function linesWithBands(rows: Rows, f: LinesOptions): VegaLiteSpec {
+  const x = { field: f.x, type: 'quantitative', ...(f.integerX ? { axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false } } : {}) };
+  const order = f.dash ? (f.dashOrder ?? [...new Set(rows.map((r) => String(r[f.dash!])))]) : [];
+  const detail = f.dash ? { detail: { field: f.dash } } : {};
+  const enc = { x, ...(f.color ? { color: { field: f.color, type: 'nominal', legend: { labelLimit: 400 } } } : {}), ...detail };
+  const dash = f.dash
+    ? { strokeDash: { field: f.dash, type: 'nominal', sort: order, scale: { domain: order, range: order.map((_, i) => DASHES[i % DASHES.length]) }, legend: { symbolType: 'stroke', symbolStrokeColor: 'black', symbolStrokeWidth: 2, symbolSize: 400 } } }
+    : {};
+  const layers: Record<string, unknown>[] = [{ mark: { type: 'line', point: !f.dash }, encoding: { ...enc, ...dash, y: { field: f.y, type: 'quantitative', title: f.y } } }];
   // The band's y channel carries the title of the line's, or the axis would read "lo, hi, y".
-  if (f.lo && f.hi) layers.unshift({ mark: { type: 'area', opacity: 0.2 }, encoding: { ...enc, y: { field: f.lo, type: 'quantitative', title: f.y }, y2: { field: f.hi } } });
+  if (f.lo && f.hi) layers.unshift({ mark: { type: 'area', opacity: 0.15 }, encoding: { ...enc, y: { field: f.lo, type: 'quantitative', title: f.y }, y2: { field: f.hi } } });
   return { title: f.title ?? `${f.y} vs ${f.x}`, data: { values: rows }, layer: layers };
 }
 
-/** Heatmap of `value` over `x` x `y` (corruption x severity). */
-export function heatmap(rows: Rows, f: { x: string; y: string; value: string; title?: string }): VegaLiteSpec {
-  return {
-    title: f.title ?? `${f.value} by ${f.x} and ${f.y}`,
-    data: { values: rows },
-    mark: 'rect',
-    encoding: { x: { field: f.x, type: 'ordinal' }, y: { field: f.y, type: 'ordinal' }, color: { field: f.value, type: 'quantitative' }, tooltip: [{ field: f.x }, { field: f.y }, { field: f.value }] },
-  };
+/**
+ * Heatmap of `value` over `x` x `y` (corruption x severity), x labels turned so long names do not overlap;
+ * with `label`, each cell also shows that field as text.
+ */
+export function heatmap(rows: Rows, f: { x: string; y: string; value: string; label?: string; title?: string }): VegaLiteSpec {
+  const x = { field: f.x, type: 'ordinal', axis: { labelAngle: -40, labelLimit: 160 } };
+  const y = { field: f.y, type: 'ordinal', axis: { labelLimit: 200 } };
+  const rect = { mark: 'rect', encoding: { x, y, color: { field: f.value, type: 'quantitative' }, tooltip: [{ field: f.x }, { field: f.y }, { field: f.value }] } };
+  const base = { title: f.title ?? `${f.value} by ${f.x} and ${f.y}`, data: { values: rows }, width: { step: 44 }, height: { step: 22 } };
+  if (!f.label) return { ...base, ...rect };
+  return { ...base, layer: [rect, { mark: { type: 'text', fontSize: 10 }, encoding: { x, y, text: { field: f.label } } }] };
 }
 
 /** Histogram of `field`, optionally one colour per `color` (similarity rank, pixel intensity). */

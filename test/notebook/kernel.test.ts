@@ -45,14 +45,14 @@ test('the main job: a failing cell stops its notebook only, is shown, and makes 
   const res = JSON.parse(fs.readFileSync(path.join(out, 'a-ok.json'), 'utf8'));
   assert.is(res.profileSeen, 'smoke'); // --profile wins over the environment's ROBUSTLAB_PROFILE
   assert.is(res.n, 1);
-  assert.equal(res.claims.map((c: { holds: boolean }) => c.holds), [true, false]);
+  assert.equal(res.claims.map((c: { verdict: string }) => c.verdict), ['holds', 'does not hold']);
   assert.ok(fs.existsSync(path.join(out, 'notebooks/b-fail.ipynb')), 'partially executed notebook kept');
   assert.ok(!fs.existsSync(path.join(out, 'b-fail.json')));
   const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
   assert.match(md, /\| a-ok \| ok \|/);
-  assert.match(md, /1 of 2 claims hold at this run's scale \(profile smoke\)/);
+  assert.match(md, /Claims: 1 hold, 1 do not, 0 inconclusive of 2 \(profile smoke\)/);
   assert.match(md, /\| b-fail \| FAILED \|/);
-  assert.match(md, /\| b beats a \| holds \| b: 0\.75, a: 0\.25, difference: 0\.5/);
+  assert.match(md, /\| b beats a \| holds \| sign test .* \| 0\.0215 \| 9 of 10, p 0\.0215 \|/);
   assert.match(md, /\| a beats b \| does not hold \| .*\(it does not\)/);
   assert.match(md, /Paper:\n\n\| method \| accuracy \|\n\| --- \| --- \|\n\| a \| 0\.3 \|/);
   const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
