@@ -6,7 +6,7 @@
 //   npm run sweep -- --only NAME --local N
 //   npm run sweep -- --only NAME --k8s [--shards n --image IMG --pvc CLAIM]   (writes manifests; not run here)
 // Common: --profile smoke|quick|full (default quick), --out DIR (default results/sweep-NAME), --store DIR
-// (default OUT/store: on a cluster it must be on the filesystem every node shares).
+// (default OUT/store: on a cluster it must be on the filesystem every node shares), --no-build (dist/lib is current).
 // Slurm: writes OUT/sweep/NAME.array.sbatch (one array task per shard, a log per task under OUT/sweep/logs)
 // and NAME.merge.sbatch, submits the merge with --dependency=afterok on the array, prints both ids; --wait
 // follows them to the end and names any failed shard with its log and the command that re-runs it alone.
@@ -69,7 +69,7 @@ const writeWhole = (file, text, mode = 0o644) => {
 
 // Every shard and the merge import the compiled library: build it once here, not n times in parallel.
 function build() {
-  if (dryRun || engine === 'k8s') return;
+  if (dryRun || engine === 'k8s' || flag('no-build')) return;
   console.log('sweep: compiling lib (tsc)');
   const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { encoding: 'utf8' });
   if (!fs.existsSync(path.join(root, 'dist/lib/index.js'))) die(`the TypeScript build failed:\n${(tsc.stdout ?? '').slice(-2000)}`);

@@ -66,7 +66,8 @@ test('a 3-shard smoke sweep on a real Slurm, merged, equals a plain smoke run', 
   const plain = await run(process.execPath, [path.join(root, 'scripts/reproduce.mjs'), '--no-build', '--profile', 'smoke', '--only', name, '--out', plainOut], 1_200_000);
   assert.is(plain.status, 0, `the plain run failed:\n${plain.out.slice(-4000)}`);
   assert.equal(withoutCost(path.join(sweepOut, `${name}.json`)), withoutCost(path.join(plainOut, `${name}.json`)));
-  console.log(`\n  Slurm sweep (one build, 3 shards, merge): ${sw.seconds.toFixed(1)} s; plain smoke run (no build): ${plain.seconds.toFixed(1)} s; ${os.cpus().length} cores`);
+  const submitToEnd = /merged after ([\d.]+) s/.exec(sw.out)?.[1];
+  console.log(`\n  Slurm sweep: ${sw.seconds.toFixed(1)} s with the one build, ${submitToEnd} s from submission to merged (3 shards, merge); plain smoke run (no build): ${plain.seconds.toFixed(1)} s; ${os.cpus().length} cores`);
 });
 
 test.after(() => {

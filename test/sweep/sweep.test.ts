@@ -3,7 +3,7 @@
 // map the completion index to the shard; bad arguments are refused naming them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -60,6 +60,29 @@ test('bad arguments exit 2 naming the argument', () => {
   const both = spawnSync(process.execPath, [path.join(root, 'scripts/reproduce.mjs'), '--shard', '0/2', '--merge'], { encoding: 'utf8' });
   assert.is(both.status, 2);
   assert.match(both.stderr, /either computes one shard or merges/);
+});
+
+test('--local: a failed shard is named with its log and the command that re-runs it alone; no merge runs', async () => {
+  if (spawnSync(process.env.ROBUSTLAB_PYTHON ?? '/usr/bin/python3', ['-c', 'import nbclient, nbformat']).status !== 0) {
+    console.log('\n  SKIPPED the failing-shard test: no nbclient (npm run kernel:setup installs Jupyter)');
+    return;
+  }
+  // A store that is a file: every shard that owns a task fails to write it.
+  const local = path.join(out, 'local');
+  fs.mkdirSync(local, { recursive: true });
+  const store = path.join(local, 'not-a-directory');
+  fs.writeFileSync(store, 'x');
+  const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+    const p = spawn(process.execPath, [path.join(root, 'scripts/sweep.mjs'), '--only', name, '--local', '2', '--profile', 'smoke', '--out', local, '--store', store, '--no-build'], { cwd: root });
+    let text = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => (text += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (text += d));
+    p.on('close', (status) => resolve({ status, out: text }));
+  });
+  assert.is(r.status, 1, r.out);
+  assert.match(r.out, /sweep: FAILED shard [01]\/2 \(exit 1\); log \S+01-prototype-a-loss-shard-[01]\.log:/);
+  assert.match(r.out, /re-run it alone: npm run reproduce -- --profile smoke --only 01-prototype-a-loss --shard [01]\/2 --store /);
+  assert.not.ok(fs.existsSync(path.join(local, 'sweep', 'logs', `${name}-merge.log`)), 'no merge after a failed shard');
 });
 
 test.after(() => fs.rmSync(out, { recursive: true, force: true }));
