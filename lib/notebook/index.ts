@@ -37,3 +37,4 @@ export { writeReport, formatCell } from './report';
 export type { NotebookStatus } from './report';
 export { rankHistogram, corruptionRankHistograms, claimNearRanks, perturbationProfiles, corruptionAccuracy, familyAccuracy } from './neighbours';
 export type { PerturbationProfile } from './neighbours';
+export { claimPairedGreater } from './pairedClaims';
