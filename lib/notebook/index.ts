@@ -39,3 +39,4 @@ export { rankHistogram, corruptionRankHistograms, claimNearRanks, perturbationPr
 export type { PerturbationProfile } from './neighbours';
 export { Tasks, taskKey, shardOf, parseShard, libraryHash, canonicalJson, readTask, writeTask, taskMode } from './tasks';
 export type { TaskSpec, Shard, Json, ReadResult, Warn } from './tasks';
+export { claimPairedGreater } from './pairedClaims';

@@ -5,6 +5,7 @@ import { engine, assertClose } from '../helpers/setup';
 import { classWiseOf, errorsOf, gateLearned, errorRow, type CorruptionPredictions } from '../../lib/notebook/classwise';
 import { claimNearRanks, corruptionAccuracy, familyAccuracy, perturbationProfiles } from '../../lib/notebook/neighbours';
 import { claimGreater } from '../../lib/notebook/claims';
+import { claimPairedGreater } from '../../lib/notebook/pairedClaims';
 import type { Evaluation } from '../../lib/notebook/evaluation';
 import { warmStart } from '../../lib/models/warmStart';
 import { smallCnn } from '../../lib/models/smallCnn';
@@ -86,6 +87,22 @@ test('perturbationProfiles: standard steps leave the true class, neighbour steps
   assertClose([nbr.linf, at.linf], [0.2, 0.2], 1e-6);
   tf.dispose([x, y]);
   model.dispose();
+});
+
+test('claimPairedGreater: paired t on hand values (df 2: P(T > t) = (1 - t / sqrt(t^2 + 2)) / 2)', () => {
+  // d = [1, 2, 3]: mean 2, sd 1, t = 2 sqrt(3) = 3.4641, two-sided p = 1 - 3.4641 / sqrt(14) = 0.0741799.
+  const v = claimPairedGreater('a > b', [2, 4, 6], [1, 2, 3], ['a', 'b']);
+  assertClose(v.p!, 0.0741799, 1e-6);
+  assert.is(v.verdict, 'inconclusive');
+  // d = [1, 1.1, 0.9]: t = 17.3205, p = 1 - 17.3205 / sqrt(302) = 0.0033168.
+  const h = claimPairedGreater('a > b', [2, 2.1, 1.9], [1, 1, 1], ['a', 'b']);
+  assertClose(h.p!, 0.0033168, 1e-6);
+  assert.is(h.verdict, 'holds');
+  assert.is(claimPairedGreater('b > a', [1, 1, 1], [2, 2.1, 1.9], ['b', 'a']).verdict, 'does not hold');
+  assert.is(claimPairedGreater('one', [1], [0], ['a', 'b']).verdict, 'inconclusive');
+  // The seeds' shared offsets cancel: unpaired these would be within noise.
+  assert.is(claimPairedGreater('offsets', [10.5, 20.6, 30.4], [10, 20, 30], ['a', 'b']).verdict, 'holds');
+  assert.throws(() => claimPairedGreater('x', [1, 2], [1], ['a', 'b']), /expected 2 values/);
 });
 
 test.run();
