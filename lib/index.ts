@@ -176,3 +176,11 @@ export type { NeighbourPerturbationOptions } from './training/neighbourPerturbat
 export { warmStart } from './models/warmStart';
 export { BENCHMARK_CORRUPTIONS } from './data/corruptions/index';
 export { facetBars } from './plots/smallMultiples';
+// notebook helpers of the class-wise, neighbours and sweep work (issues 18, 20, 21)
+export {
+  classWiseOf, corruptionPredictions, errorsOf, corruptionErrors, measuredPercent, errorRow, gateLearned, claimPairedGreater,
+  rankHistogram, corruptionRankHistograms, claimNearRanks, perturbationProfiles, corruptionAccuracy, familyAccuracy,
+} from './notebook/index';
+export type { CorruptionEvalOptions, CorruptionPredictions, PerturbationProfile } from './notebook/index';
+export { Tasks, taskKey, shardOf, parseShard, libraryHash, canonicalJson, readTask, writeTask, taskMode } from './notebook/index';
+export type { TaskSpec, Shard, Json, ReadResult, Warn } from './notebook/index';

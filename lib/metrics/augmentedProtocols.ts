@@ -39,7 +39,8 @@ export function augmentedPgd(
   if (protocol === 'strong') return pgd(firstLogits(model, numClasses), x, y, o);
   const labels = tf.tidy(() => model.apply(x).logits.argMax(1).toInt() as tf.Tensor1D);
   try {
-    return pgd(model, x, labels, { ...o, bounds: [-Infinity, Infinity] });
+    // No [0, 1] clip: bounds far outside any reachable value (the attack moves at most eps from x).
+    return pgd(model, x, labels, { ...o, bounds: [-1e6, 1e6] });
   } finally {
     labels.dispose();
   }
