@@ -7,6 +7,8 @@
 # every dense product runs ~40 times slower (issue 23). Elsewhere: Fedora `dnf install openblas-openmp`, Arch
 # `pacman -S openblas`, Homebrew `brew install openblas`; pip's torch wheels bundle MKL (x86) or OpenBLAS (arm)
 # and need nothing; an unpacked LIBTORCH zip bundles MKL.
+# jupyter-notebook, slurm-wlm and munge serve the tests only: the browser test drives the classic Notebook
+# server, and the sweep test starts a one-node Slurm (scripts/slurm-local.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,8 @@ want=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
 if have_cmd dpkg; then
-  for p in libtorch-dev libopenblas0-pthread python3-torch jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel chromium; do
+  for p in libtorch-dev libopenblas0-pthread python3-torch jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel chromium \
+    jupyter-notebook slurm-wlm munge; do
     have_pkg "$p" || want+=("$p")
   done
 fi
