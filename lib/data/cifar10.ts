@@ -105,8 +105,8 @@ export interface Cifar10Options {
 // bump when decoding changes, so that caches written by an older decoder are not served
 const DECODER_VERSION = 'libjpeg-exact v1';
 
-function readBinary(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: Int32Array } {
-  const parts = BIN_FILES[split].map((f) => readCifarBatch(path.join(dir, f)));
+/** The batches of a split, in order, as one set of NHWC bytes and labels. */
+function concatBatches(parts: readonly { x: Uint8Array; y: Int32Array; n: number }[]): { x: Uint8Array; y: Int32Array } {
   const n = parts.reduce((a, p) => a + p.n, 0);
   const x = new Uint8Array(n * 3072);
   const y = new Int32Array(n);
@@ -117,6 +117,10 @@ function readBinary(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: I
     o += p.n;
   }
   return { x, y };
+}
+
+function readBinary(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: Int32Array } {
+  return concatBatches(BIN_FILES[split].map((f) => readCifarBatch(path.join(dir, f))));
 }
 
 /**
@@ -150,17 +154,7 @@ export function readCifarPickle(file: string): { x: Uint8Array; y: Int32Array; n
 
 function readPickles(dir: string, split: 'train' | 'test'): { x: Uint8Array; y: Int32Array } {
   const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}`) : ['test_batch'];
-  const parts = files.map((f) => readCifarPickle(path.join(dir, f)));
-  const n = parts.reduce((a, p) => a + p.n, 0);
-  const x = new Uint8Array(n * 3072);
-  const y = new Int32Array(n);
-  let o = 0;
-  for (const p of parts) {
-    x.set(p.x, o * 3072);
-    y.set(p.y, o);
-    o += p.n;
-  }
-  return { x, y };
+  return concatBatches(files.map((f) => readCifarPickle(path.join(dir, f))));
 }
 
 function readTree(dir: string, split: 'train' | 'test', opts: Cifar10Options): { x: Uint8Array; y: Int32Array } {
