@@ -119,8 +119,10 @@ export {
   joinMeasures, trainNamed, runSeeds, aggregate, plainRow, compareRows, spreadNote, labelled, claimGreater, claimNotWorse, claimAll, claimRows,
   claimValuesGreater, claimMostly, learned, countVerdicts, verdictSummary, fmtP, VERDICTS, LEARNED_ALPHA, mcnemarExact, pairedBootstrap, welchT,
   binomialUpper, binomialLower, meanSd, startNotebook, heHead, frameworkMethod, table2Attacks, attackOf, FRAMEWORKS, HE_CODE_SETTINGS,
-  CIFAR10_NORMALIZATION, writeReport, formatCell,
+  CIFAR10_NORMALIZATION, writeReport, formatCell, pagToyRun, pagToyPanel, pagData, gatedClaim, claimRankCorrelation, targetedRows,
+  PAG_TOY_ATTACK,
 } from './notebook/index';
+export type { PagToyOptions, PagToyRun, PagData } from './notebook/index';
 export type { Setting, ReportedPaper, ReportedRow, DataChoice, Provenance, LoadedData, Evaluation, NamedAttack, NamedModel, TrainSpec, Trained, OurRow, Measured, ComparisonRow, Verdict, VerdictCounts, ClaimOptions, LearnedRecord, McNemarRecord, BootstrapRecord, WelchRecord, Started, HeadKind, HeSetting, TrainAttack, Framework, AttackSizes, NotebookStatus } from './notebook/index';
 export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions, imageGrid } from './plots/specs';
 

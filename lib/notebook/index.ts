@@ -40,3 +40,5 @@ export type { PerturbationProfile } from './neighbours';
 export { Tasks, taskKey, shardOf, parseShard, libraryHash, canonicalJson, readTask, writeTask, taskMode } from './tasks';
 export type { TaskSpec, Shard, Json, ReadResult, Warn } from './tasks';
 export { claimPairedGreater } from './pairedClaims';
+export { pagToyRun, pagToyPanel, pagData, gatedClaim, claimRankCorrelation, targetedRows, PAG_TOY_ATTACK } from './pag';
+export type { PagToyOptions, PagToyRun, PagData } from './pag';
