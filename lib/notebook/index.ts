@@ -40,3 +40,5 @@ export type { PerturbationProfile } from './neighbours';
 export { Tasks, taskKey, shardOf, parseShard, libraryHash, canonicalJson, readTask, writeTask, taskMode } from './tasks';
 export type { TaskSpec, Shard, Json, ReadResult, Warn } from './tasks';
 export { claimPairedGreater } from './pairedClaims';
+export { allBinaryPairs, pairsOf, spacedIndices, nnSetOf, pairData, percentOf, meanOf, nnProblem, theorem2Row, xorToy, paperApgd, cnnArch, cnnProblem, sharedProblems, figs45Rows, figs45Bars, fig6Rows, fig1Study, fig7Study, table1Rows, pooledEvaluation, nnVsTradesClaims, NN_EPS, CNN_METHODS, FIG45_MEASURES } from './nnVsTrades';
+export type { Pair, Row, Vectors, NnBudget, NnProblem, ToyPanel, CnnSizes, KeptModel, CnnProblem, Comparison, ClaimInputs } from './nnVsTrades';
