@@ -173,7 +173,7 @@ export { augmentedPgd, PGD40_CLASSWISE } from './metrics/augmentedProtocols';
 export type { AugmentedProtocol } from './metrics/augmentedProtocols';
 export { headWeights, similarityMatrix, centroidSimilarity, topSimilar, nearRankTest, normalCdf } from './metrics/classSimilarity';
 export type { NearRankTest } from './metrics/classSimilarity';
-export { neighbourTargets, perturbTowards, neighbourPerturbation } from './training/neighbourPerturbation';
+export { neighbourTargets, neighbourTable, drawNeighbourTargets, perturbTowards, neighbourPerturbation } from './training/neighbourPerturbation';
 export type { NeighbourPerturbationOptions } from './training/neighbourPerturbation';
 export { warmStart } from './models/warmStart';
 export { BENCHMARK_CORRUPTIONS } from './data/corruptions/index';

@@ -38,18 +38,38 @@ export interface NeighbourPerturbationOptions {
   similarity?: number[][] | 'current';
 }
 
-/** Targets p_i drawn uniformly from the top-k of M[y_i] (Algorithm 3, lines 5-7). */
-export function neighbourTargets(m: number[][], labels: ArrayLike<number>, k: number, seed: number, excludeSelf = false): Int32Array {
+/** Row c: the k classes a target for class c is drawn from (the top-k of M[c], without c when `excludeSelf`). */
+function topKRows(m: number[][], k: number, excludeSelf: boolean): number[][] {
   const c = m.length;
   assert(Number.isInteger(k) && k >= 1 && k <= c - (excludeSelf ? 1 : 0), () => msgNeighbours.k(k, c, excludeSelf));
+  return m.map((_, y) => (excludeSelf ? topSimilar(m, y, c).filter((j) => j !== y).slice(0, k) : topSimilar(m, y, k)));
+}
+
+/** Targets p_i drawn uniformly from the top-k of M[y_i] (Algorithm 3, lines 5-7), in JavaScript. */
+export function neighbourTargets(m: number[][], labels: ArrayLike<number>, k: number, seed: number, excludeSelf = false): Int32Array {
+  const rows = topKRows(m, k, excludeSelf);
   const rng = new Rng(seed);
-  const out = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    const top = excludeSelf ? topSimilar(m, y, c).filter((j) => j !== y).slice(0, k) : topSimilar(m, y, k);
-    out[i] = top[rng.int(k)];
-  }
-  return out;
+  return Int32Array.from({ length: labels.length }, (_, i) => rows[labels[i]][rng.int(k)]);
+}
+
+/**
+ * The top-k table of {@link neighbourTargets} as an int32 tensor [C, k] (row c: the k classes drawn from for
+ * class c), so that a training step draws its targets on the engine without reading its labels back.
+ */
+export function neighbourTable(m: number[][], k: number, excludeSelf = false): tf.Tensor2D {
+  return tf.tensor2d(topKRows(m, k, excludeSelf).flat(), [m.length, k], 'int32');
+}
+
+/** Targets for labels `y` from a {@link neighbourTable}: column `pick[i]` of row `y[i]`, picks uniform and seeded. */
+export function drawNeighbourTargets(table: tf.Tensor2D, y: tf.Tensor1D, seed: number): tf.Tensor1D {
+  const k = table.shape[1];
+  const rng = new Rng(seed);
+  const picks = Int32Array.from({ length: y.shape[0] }, () => rng.int(k));
+  return tf.tidy(() => {
+    const rows = tf.gather(table, y.toInt()) as tf.Tensor2D;
+    if (k === 1) return rows.reshape([-1]) as tf.Tensor1D;
+    return rows.mul(tf.oneHot(tf.tensor1d(picks, 'int32'), k).toInt()).sum(1).toInt() as tf.Tensor1D;
+  });
 }
 
 /**
@@ -65,14 +85,18 @@ export function perturbTowards(model: Classifier, x: tf.Tensor, targets: tf.Tens
  * The neighbour-perturbation training method (Algorithm 3).
  * @example train(model, data, { method: neighbourPerturbation({ k: 3, steps: 1, eta: 2 / 255 }) })
  */
-export function neighbourPerturbation(opts: NeighbourPerturbationOptions = {}): TrainingMethod {
+export function neighbourPerturbation(opts: NeighbourPerturbationOptions = {}): TrainingMethod & { dispose(): void } {
   const { k = 3, steps = 1, eta = 2 / 255, excludeSelf = false, eps } = opts;
-  let m: number[][] | undefined = Array.isArray(opts.similarity) ? opts.similarity : undefined;
+  // The top-k table is built once (from M as given, or the head at the first batch): the step reads nothing back.
+  let table: tf.Tensor2D | undefined = Array.isArray(opts.similarity) ? neighbourTable(opts.similarity, k, excludeSelf) : undefined;
   return {
     name: `neighbour perturbation (k ${k}, ${steps} x ${eta.toFixed(4)})`,
     inner: (model, x, y, ctx) => {
-      if (!m || opts.similarity === 'current') m = similarityMatrix(headWeights(model));
-      const t = tf.tensor1d(neighbourTargets(m, y.dataSync(), k, ctx.seed, excludeSelf), 'int32');
+      if (!table || opts.similarity === 'current') {
+        table?.dispose();
+        table = neighbourTable(similarityMatrix(headWeights(model)), k, excludeSelf);
+      }
+      const t = drawNeighbourTargets(table, y, ctx.seed);
       try {
         return perturbTowards(model, x, t, { steps, eta, eps });
       } finally {
@@ -80,5 +104,9 @@ export function neighbourPerturbation(opts: NeighbourPerturbationOptions = {}): 
       }
     },
     outer: (ctx) => crossEntropy(ctx.adv().logits, ctx.y).mean() as tf.Scalar,
-  };
+    dispose: () => {
+      table?.dispose();
+      table = undefined;
+    },
+  } as TrainingMethod & { dispose(): void };
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
 import { similarityMatrix, topSimilar, headWeights, centroidSimilarity, nearRankTest, normalCdf } from '../../lib/metrics/classSimilarity';
 import { similarityRanks } from '../../lib/metrics/classWise';
-import { neighbourTargets, perturbTowards, neighbourPerturbation } from '../../lib/training/neighbourPerturbation';
+import { neighbourTargets, perturbTowards, neighbourPerturbation, neighbourTable, drawNeighbourTargets } from '../../lib/training/neighbourPerturbation';
 import { outerContext } from '../../lib/training/method';
 import { ComposedClassifier, linearHead } from '../../lib/models/compose';
 import { ParamStore } from '../../lib/models/params';
@@ -61,6 +61,21 @@ test('neighbourTargets: uniform over the top-k of M[y], seeded, optionally witho
   assert.throws(() => neighbourTargets(m, labels, 4, 0, true), /k: must be an integer in \[1, 3\]/);
 });
 
+test('drawNeighbourTargets: on the engine, only top-k classes of each row, about uniform, seeded', () => {
+  const m = similarityMatrix(W);
+  const table = neighbourTable(m, 3);
+  assert.equal(Array.from(table.dataSync()), [0, 1, 2, 0, 1, 2, 2, 1, 0, 3, 2, 1]); // rows of topSimilar(m, c, 3): M row 1 = [0.9, 0.82, 0.1, -0.9]
+  const y = tf.tensor1d(new Array(3000).fill(0), 'int32');
+  const t = drawNeighbourTargets(table, y, 7);
+  const counts = [0, 0, 0, 0];
+  for (const v of t.dataSync()) counts[v]++;
+  assert.is(counts[3], 0);
+  for (const c of [0, 1, 2]) assert.ok(Math.abs(counts[c] - 1000) < 130, `counts ${counts}`);
+  const again = drawNeighbourTargets(table, y, 7);
+  assert.equal(Array.from(again.dataSync()), Array.from(t.dataSync()), 'same seed, same targets');
+  tf.dispose([table, y, t, again]);
+});
+
 test('perturbTowards: Eq. 5 on a linear model equals the hand step', () => {
   // logits = x (W = I, b = 0); x = (0.5, 0.5), target 1: softmax = (0.5, 0.5), grad_x CE(x, 1) = (0.5, -0.5);
   // x' = x - eta * sign(grad) = (0.5 - eta, 0.5 + eta); a second step keeps the sign: (0.5 - 2 eta, 0.5 + 2 eta).
@@ -89,6 +104,7 @@ test('neighbourPerturbation: inner moves toward a sampled neighbour, outer is CE
   // CE(x', 0) for logits (0.45, 0.55) and (0.55, 0.45): log(1 + e^0.1) and log(1 + e^-0.1), mean = 0.6956446.
   assertClose(loss, (Math.log(1 + Math.exp(0.1)) + Math.log(1 + Math.exp(-0.1))) / 2, 1e-5);
   xa.dispose();
+  method.dispose(); // the method owns its top-k table
   assert.is(tf.memory().numTensors, before);
   tf.dispose([x, y]);
   model.dispose();
