@@ -103,12 +103,12 @@ export function scatterWithDiagonal(rows: Rows, f: { x: string; y: string; label
   };
 }
 
-/** 2-D decision regions (a grid of predicted classes) with the data points on top. */
-export function decisionRegions(grid: Rows, points: Rows, f: { x: string; y: string; cls: string; title?: string }): VegaLiteSpec {
+/** 2-D decision regions (a grid of predicted classes; `size`: each grid square's area, default 40) with the data points on top. */
+export function decisionRegions(grid: Rows, points: Rows, f: { x: string; y: string; cls: string; title?: string; size?: number }): VegaLiteSpec {
   return {
     title: f.title ?? 'decision regions',
     layer: [
-      { data: { values: grid }, mark: { type: 'square', opacity: 0.25, size: 40 }, encoding: { x: { field: f.x, type: 'quantitative' }, y: { field: f.y, type: 'quantitative' }, color: { field: f.cls, type: 'nominal' } } },
+      { data: { values: grid }, mark: { type: 'square', opacity: 0.25, size: f.size ?? 40 }, encoding: { x: { field: f.x, type: 'quantitative' }, y: { field: f.y, type: 'quantitative' }, color: { field: f.cls, type: 'nominal' } } },
       { data: { values: points }, mark: { type: 'point', filled: true, stroke: 'black', strokeWidth: 0.5 }, encoding: { x: { field: f.x, type: 'quantitative' }, y: { field: f.y, type: 'quantitative' }, color: { field: f.cls, type: 'nominal' } } },
     ],
   };
