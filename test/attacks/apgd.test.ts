@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
-import { trainedQuadrants } from './trainedModels';
+import { trainedQuadrants } from '../helpers/trainedModels';
 import { apgd, apgdCe, apgdDlr, apgdT, apgdCheckpoints } from '../../lib/attacks/apgd';
 import { pgd } from '../../lib/attacks/pgd';
 import { lpNorm } from '../../lib/tensor/norms';

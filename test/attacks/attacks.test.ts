@@ -2,14 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
-import { boxVectors, halves } from '../helpers/fixtures';
+import { boxVectors } from '../helpers/fixtures';
+import { trainedHalves } from '../helpers/trainedModels';
 import { mlp } from '../../lib/models/mlp';
-import { smallCnn } from '../../lib/models/smallCnn';
 import { pgd } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { lpNorm } from '../../lib/tensor/norms';
 import { crossEntropy } from '../../lib/losses/crossEntropy';
-import { train } from '../../lib/training/trainer';
 import type { Classifier } from '../../lib/models/classifier';
 
 let cnn: Classifier;
@@ -17,11 +16,10 @@ const data = { x: undefined as unknown as tf.Tensor, y: undefined as unknown as 
 
 test.before(async () => {
   await engine();
-  const d = halves(256, 1);
+  const d = await trainedHalves();
   data.x = d.x;
   data.y = d.y;
-  cnn = smallCnn({ inputShape: [8, 8, 1], channels: [4, 8], numClasses: 2, seed: 2 });
-  await train(cnn, d, { epochs: 4, batchSize: 32, optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 0 }, seed: 1 });
+  cnn = d.model;
 });
 
 const meanLoss = (m: Classifier, x: tf.Tensor, y: tf.Tensor1D) => tf.tidy(() => crossEntropy(m.apply(x).logits, y).mean().dataSync()[0]);

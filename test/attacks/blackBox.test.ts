@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
-import { trainedHalves, trainedQuadrants } from './trainedModels';
+import { trainedHalves, trainedQuadrants } from '../helpers/trainedModels';
 import { spsaRecord, nesRecord, zooRecord, spsaSignedRecord, zooL2, estimateMarginGradient, rademacherDirections, gaussianDirections, spsa, nes } from '../../lib/attacks/blackBox';
 import { lpNorm } from '../../lib/tensor/norms';
 import { featureAttack, pickGuides } from '../../lib/attacks/featureAttack';

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
-import { trainedHalves, trainedQuadrants } from './trainedModels';
+import { trainedHalves, trainedQuadrants } from '../helpers/trainedModels';
 import { pgd, mim } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { apgdCe, apgdDlr, apgdT } from '../../lib/attacks/apgd';

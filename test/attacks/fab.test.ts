@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { boxVectors } from '../helpers/fixtures';
-import { trainedQuadrants } from './trainedModels';
+import { trainedQuadrants } from '../helpers/trainedModels';
 import { mlp } from '../../lib/models/mlp';
 import { Rng } from '../../lib/engine/seed';
 import { fab, fabRecord, fabT, fabTRecord, HyperplaneBoxProjection } from '../../lib/attacks/fab';

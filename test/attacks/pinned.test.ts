@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { registerAtenBackend } from '../../lib/engine/aten';
-import { trainedHalves, trainedQuadrants } from './trainedModels';
+import { trainedHalves, trainedQuadrants } from '../helpers/trainedModels';
 import { pgd, mim } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { apgd, apgdCe, apgdDlr, apgdT } from '../../lib/attacks/apgd';

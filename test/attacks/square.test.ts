@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
-import { trainedQuadrants } from './trainedModels';
+import { trainedQuadrants } from '../helpers/trainedModels';
 import { square, squareRecord, squareP } from '../../lib/attacks/square';
 import { mlp } from '../../lib/models/mlp';
 import { lpNorm } from '../../lib/tensor/norms';

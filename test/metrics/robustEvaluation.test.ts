@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
-import { trainedHalves } from '../attacks/trainedModels';
+import { trainedHalves } from '../helpers/trainedModels';
 import { evaluate, defaultAttacks, autoAttackStandard, type EvaluationAttack } from '../../lib/metrics/robustEvaluation';
 import { spsa } from '../../lib/attacks/blackBox';
 import { probabilityOutputs } from '../../lib/metrics/checks';
