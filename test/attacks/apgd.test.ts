@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedQuadrants } from '../helpers/trainedModels';
+import { accuracy } from '../helpers/metrics';
 import { apgd, apgdCe, apgdDlr, apgdT, apgdCheckpoints } from '../../lib/attacks/apgd';
 import { pgd } from '../../lib/attacks/pgd';
 import { lpNorm } from '../../lib/tensor/norms';
@@ -20,7 +21,7 @@ test.before(async () => {
   Y = d.y.slice(0, 64);
 });
 
-const acc = (x: tf.Tensor) => tf.tidy(() => model.apply(x).logits.argMax(1).equal(Y).mean().dataSync()[0]);
+const acc = (x: tf.Tensor) => accuracy(model, x, Y);
 
 test('checkpoints follow p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06)', () => {
   // p = 0, .22, .41 (+.19), .57 (+.16), .70 (+.13), .80 (+.10), .87 (+.07), .93 (+.06), .99, 1.05

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
 import { boxVectors } from '../helpers/fixtures';
 import { trainedHalves } from '../helpers/trainedModels';
+import { accuracy, meanLoss } from '../helpers/metrics';
 import { mlp } from '../../lib/models/mlp';
 import { pgd } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
@@ -21,9 +22,6 @@ test.before(async () => {
   data.y = d.y;
   cnn = d.model;
 });
-
-const meanLoss = (m: Classifier, x: tf.Tensor, y: tf.Tensor1D) => tf.tidy(() => crossEntropy(m.apply(x).logits, y).mean().dataSync()[0]);
-const acc = (m: Classifier, x: tf.Tensor, y: tf.Tensor1D) => tf.tidy(() => m.apply(x).logits.argMax(1).equal(y).mean().dataSync()[0]);
 
 test('FGSM and PGD reach the closed-form optimum on a linear binary model (l-inf and l2)', () => {
   const model = mlp({ inputShape: [6], hidden: [], numClasses: 2, seed: 5 });
@@ -61,16 +59,16 @@ for (const norm of ['linf', 'l2', 'l1'] as const) {
     const v = xa.dataSync();
     assert.ok(Math.min(...v) >= 0 && Math.max(...v) <= 1);
     assert.ok(meanLoss(cnn, xa, y) > meanLoss(cnn, x, y));
-    assert.ok(acc(cnn, xa, y) <= acc(cnn, x, y));
+    assert.ok(accuracy(cnn, xa, y) <= accuracy(cnn, x, y));
   });
 }
 
 test('PGD-20 is at least as strong as FGSM, and both beat the clean accuracy', () => {
   const x = data.x.slice(0, 128);
   const y = data.y.slice(0, 128);
-  const clean = acc(cnn, x, y);
-  const aF = acc(cnn, fgsm(cnn, x, y, { eps: 0.12 }), y);
-  const aP = acc(cnn, pgd(cnn, x, y, { eps: 0.12, steps: 20, relStepsize: 0.1 }), y);
+  const clean = accuracy(cnn, x, y);
+  const aF = accuracy(cnn, fgsm(cnn, x, y, { eps: 0.12 }), y);
+  const aP = accuracy(cnn, pgd(cnn, x, y, { eps: 0.12, steps: 20, relStepsize: 0.1 }), y);
   assert.ok(clean > 0.9, `the fixture model should learn the task (clean ${clean})`);
   assert.ok(aF < clean, `fgsm ${aF} vs clean ${clean}`);
   assert.ok(aP <= aF, `pgd ${aP} vs fgsm ${aF}`);
@@ -81,7 +79,7 @@ test('targeted PGD reaches the target on an easy model', () => {
   const y = data.y.slice(0, 32);
   const target = tf.sub(1, y).toInt() as tf.Tensor1D;
   const xa = pgd(cnn, x, target, { eps: 0.5, steps: 30, relStepsize: 0.1, targeted: true });
-  assert.ok(acc(cnn, xa, target) > 0.95);
+  assert.ok(accuracy(cnn, xa, target) > 0.95);
 });
 
 test('restarts keep the worst case per example; seeds repeat exactly', () => {

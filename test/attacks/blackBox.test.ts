@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedHalves, trainedQuadrants } from '../helpers/trainedModels';
+import { accuracy } from '../helpers/metrics';
 import { spsaRecord, nesRecord, zooRecord, spsaSignedRecord, zooL2, estimateMarginGradient, rademacherDirections, gaussianDirections, spsa, nes } from '../../lib/attacks/blackBox';
 import { lpNorm } from '../../lib/tensor/norms';
 import { featureAttack, pickGuides } from '../../lib/attacks/featureAttack';
@@ -20,7 +21,7 @@ test.before(async () => {
   Y = d.y.slice(0, 32);
 });
 
-const acc = (x: tf.Tensor) => tf.tidy(() => model.apply(x).logits.argMax(1).equal(Y).mean().dataSync()[0]);
+const acc = (x: tf.Tensor) => accuracy(model, x, Y);
 
 test('SPSA, NES and ZOO lower the accuracy of an undefended model within their query budget', () => {
   const clean = acc(X);

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
 import { trainedHalves, trainedQuadrants } from '../helpers/trainedModels';
+import { correct } from '../helpers/metrics';
 import { pgd, mim } from '../../lib/attacks/pgd';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { apgdCe, apgdDlr, apgdT } from '../../lib/attacks/apgd';
@@ -72,8 +73,6 @@ test.before(async () => {
     tf.dispose([d.x, d.y]);
   }
 });
-
-const correct = (m: Classifier, x: tf.Tensor, y: tf.Tensor1D) => tf.tidy(() => Array.from(m.apply(x).logits.argMax(1).equal(y).dataSync()));
 
 for (const e of registry) {
   test(`${e.name}: shape, threat model, bounds, record, accuracy, seed, memory`, () => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { boxVectors } from '../helpers/fixtures';
 import { trainedQuadrants } from '../helpers/trainedModels';
+import { predict, correct as correctOf } from '../helpers/metrics';
 import { mlp } from '../../lib/models/mlp';
 import { Rng } from '../../lib/engine/seed';
 import { fab, fabRecord, fabT, fabTRecord, HyperplaneBoxProjection } from '../../lib/attacks/fab';
@@ -52,7 +53,7 @@ function exactDistance(W: number[][], x: number[], y: number, z: number[], norm:
 test('FAB finds the exact l2 and l-inf distance to the boundary of an affine 4-class model', () => {
   const { model, W } = affine(3);
   const { x } = boxVectors(8, D, K, 4);
-  const y = tf.tidy(() => model.apply(x).logits.argMax(1) as tf.Tensor1D);
+  const y = predict(model, x);
   const xv = x.arraySync();
   const yv = y.arraySync();
   const zv = tf.tidy(() => model.apply(x).logits.arraySync());
@@ -85,7 +86,7 @@ test('FAB in l-inf near the box edges: the distance of the box-constrained probl
   const r0 = new Rng(7);
   const xv = Array.from({ length: 6 }, () => w.map((v, j) => (j === 4 ? 0.01 + 0.03 * r0.next() : v > 0 ? 0.98 - 0.08 * r0.next() : 0.02 + 0.08 * r0.next())));
   const x = tf.tensor2d(xv);
-  const y = tf.tidy(() => model.apply(x).logits.argMax(1) as tf.Tensor1D);
+  const y = predict(model, x);
   // Exact: the smallest r such that some z in [x - r, x + r] ∩ [0, 1] reaches w.(z - 0.5) <= 0 (bisection on r;
   // the lowest value over that box moves each coordinate against its weight as far as allowed).
   const lowest = (p: number[], r: number) => w.reduce((a, v, j) => a + v * ((v < 0 ? Math.min(1, p[j] + r) : Math.max(0, p[j] - r)) - 0.5), 0);
@@ -135,7 +136,7 @@ test('FAB on a small trained CNN: every clean-correct point fooled, norms no lar
   const d = await trainedQuadrants();
   const x = d.x.slice(0, 24);
   const y = d.y.slice(0, 24);
-  const correct = tf.tidy(() => Array.from(d.model.apply(x).logits.argMax(1).equal(y).dataSync()));
+  const correct = correctOf(d.model, x, y);
   for (const norm of ['l2', 'linf'] as const) {
     const f = fabRecord(d.model, x, y, { norm, steps: 30 });
     const df = deepfoolRecord(d.model, x, y, { norm, steps: 50 });
@@ -183,7 +184,7 @@ test('validation errors name the argument', () => {
 test('no tensor leak', () => {
   const { model } = affine(2);
   const { x } = boxVectors(4, D, K, 1);
-  const y = tf.tidy(() => model.apply(x).logits.argMax(1) as tf.Tensor1D);
+  const y = predict(model, x);
   const before = tf.memory().numTensors;
   fabRecord(model, x, y, { steps: 3, restarts: 2, eps: 0.1 }).adversarial.dispose();
   fabTRecord(model, x, y, { norm: 'l2', steps: 3, targetClasses: 2 }).adversarial.dispose();

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
 import { boxVectors } from '../helpers/fixtures';
+import { predict } from '../helpers/metrics';
 import { mlp } from '../../lib/models/mlp';
 import { deepfoolRecord, cwL2Record } from '../../lib/attacks/minNorm';
 import type { Classifier } from '../../lib/models/classifier';
@@ -21,12 +22,11 @@ function linearBinary(w: number[]): Classifier {
 }
 
 const w = [1, -1, 0.5, 0.25, 2, -0.5];
-const pred = (m: Classifier, x: tf.Tensor) => tf.tidy(() => m.apply(x).logits.argMax(1) as tf.Tensor1D);
 
 test('DeepFool on an affine binary classifier returns the exact distance to the hyperplane (l2 and l-inf)', () => {
   const model = linearBinary(w);
   const { x } = boxVectors(6, 6, 2, 4);
-  const y = pred(model, x);
+  const y = predict(model, x);
   const xv = x.arraySync();
   // Distance of x to {w.(x - c) = 0}: |w.(x - c)| / ||w||_2 in l2, / ||w||_1 in l-inf (the dual norm).
   const f = xv.map((r) => Math.abs(r.reduce((a, v, j) => a + w[j] * (v - 0.5), 0)));
@@ -47,7 +47,7 @@ test('DeepFool on an affine binary classifier returns the exact distance to the 
 test('C&W l2 finds adversarials no farther than the hyperplane distance plus a margin, and no closer than it', () => {
   const model = linearBinary(w);
   const { x } = boxVectors(4, 6, 2, 4);
-  const y = pred(model, x);
+  const y = predict(model, x);
   const xv = x.arraySync();
   const n2 = Math.hypot(...w);
   const dist = xv.map((r) => Math.abs(r.reduce((a, v, j) => a + w[j] * (v - 0.5), 0)) / n2);

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
 import { trainedQuadrants } from '../helpers/trainedModels';
+import { accuracy } from '../helpers/metrics';
 import { square, squareRecord, squareP } from '../../lib/attacks/square';
 import { mlp } from '../../lib/models/mlp';
 import { lpNorm } from '../../lib/tensor/norms';
@@ -21,7 +22,7 @@ test.before(async () => {
   tf.dispose([d.x, d.y]);
 });
 
-const acc = (x: tf.Tensor) => tf.tidy(() => model.apply(x).logits.argMax(1).equal(Y).mean().dataSync()[0]);
+const acc = (x: tf.Tensor) => accuracy(model, x, Y);
 
 test("p's schedule: AutoAttack's halvings at iterations 10, 50, 200, ..., 8000; rescaled to the budget on request", () => {
   const at = [0, 10, 11, 50, 51, 200, 201, 500, 501, 1000, 1001, 2000, 2001, 4000, 4001, 6000, 6001, 8000, 8001, 20000];
