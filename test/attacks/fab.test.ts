@@ -5,12 +5,11 @@ import { engine } from '../helpers/setup';
 import { boxVectors } from '../helpers/fixtures';
 import { trainedQuadrants } from '../helpers/trainedModels';
 import { predict, correct as correctOf } from '../helpers/metrics';
-import { mlp } from '../../lib/models/mlp';
+import { linearBinary, randomAffine } from '../helpers/models';
 import { Rng } from '../../lib/engine/seed';
 import { fab, fabRecord, fabT, fabTRecord, HyperplaneBoxProjection } from '../../lib/attacks/fab';
 import { deepfoolRecord } from '../../lib/attacks/minNorm';
 import { lpNorm } from '../../lib/tensor/norms';
-import type { Classifier } from '../../lib/models/classifier';
 
 test.before(async () => {
   await engine();
@@ -18,17 +17,6 @@ test.before(async () => {
 
 const D = 6;
 const K = 4;
-
-/** An affine 4-class classifier Z = x W + b, centred on 0.5 so that boundaries cross the middle of the box. */
-function affine(seed: number, scale = 3): { model: Classifier; W: number[][] } {
-  const r = new Rng(seed);
-  const W = Array.from({ length: D }, () => Array.from({ length: K }, () => scale * r.normal()));
-  const model = mlp({ inputShape: [D], hidden: [], numClasses: K, seed: 1 });
-  const [Wv, bv] = model.trainableVariables();
-  Wv.assign(tf.tensor2d(W));
-  bv.assign(tf.tensor1d(Array.from({ length: K }, (_, k) => -0.5 * W.reduce((a, row) => a + row[k], 0))));
-  return { model, W };
-}
 
 /**
  * Distance to the nearest decision boundary of an affine model, box ignored: the misclassified set is the
@@ -51,7 +39,7 @@ function exactDistance(W: number[][], x: number[], y: number, z: number[], norm:
 }
 
 test('FAB finds the exact l2 and l-inf distance to the boundary of an affine 4-class model', () => {
-  const { model, W } = affine(3);
+  const { model, W } = randomAffine(3, D, K);
   const { x } = boxVectors(8, D, K, 4);
   const y = predict(model, x);
   const xv = x.arraySync();
@@ -79,10 +67,7 @@ test('FAB in l-inf near the box edges: the distance of the box-constrained probl
   // A binary affine model and points of class 1 whose heaviest coordinate (w = 2) sits near 0, the bound it
   // must move towards: the box clips the unconstrained step there and the others must move farther.
   const w = [1, -1, 0.5, 0.25, 2, -0.5];
-  const model = mlp({ inputShape: [D], hidden: [], numClasses: 2, seed: 1 });
-  const [Wv, bv] = model.trainableVariables();
-  Wv.assign(tf.tensor2d(w.map((v) => [0, v])));
-  bv.assign(tf.tensor1d([0, -0.5 * w.reduce((a, v) => a + v, 0)]));
+  const model = linearBinary(w);
   const r0 = new Rng(7);
   const xv = Array.from({ length: 6 }, () => w.map((v, j) => (j === 4 ? 0.01 + 0.03 * r0.next() : v > 0 ? 0.98 - 0.08 * r0.next() : 0.02 + 0.08 * r0.next())));
   const x = tf.tensor2d(xv);
@@ -167,7 +152,7 @@ test('FAB on a small trained CNN: every clean-correct point fooled, norms no lar
 });
 
 test('validation errors name the argument', () => {
-  const { model } = affine(1);
+  const { model } = randomAffine(1, D, K);
   const x = tf.fill([2, D], 0.5);
   const y = tf.tensor1d([0, 1], 'int32');
   assert.throws(() => fabRecord(model, x, y, { norm: 'l1' as 'l2' }), /norm: must be one of "linf", "l2", got "l1"/);
@@ -182,7 +167,7 @@ test('validation errors name the argument', () => {
 });
 
 test('no tensor leak', () => {
-  const { model } = affine(2);
+  const { model } = randomAffine(2, D, K);
   const { x } = boxVectors(4, D, K, 1);
   const y = predict(model, x);
   const before = tf.memory().numTensors;

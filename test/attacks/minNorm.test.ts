@@ -4,22 +4,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine, assertClose } from '../helpers/setup';
 import { boxVectors } from '../helpers/fixtures';
 import { predict } from '../helpers/metrics';
-import { mlp } from '../../lib/models/mlp';
+import { linearBinary } from '../helpers/models';
 import { deepfoolRecord, cwL2Record } from '../../lib/attacks/minNorm';
-import type { Classifier } from '../../lib/models/classifier';
 
 test.before(async () => {
   await engine();
 });
-
-/** An affine binary classifier Z_0 = 0, Z_1 = w.(x - c) with c = 0.5: its boundary is the hyperplane w.(x - c) = 0. */
-function linearBinary(w: number[]): Classifier {
-  const model = mlp({ inputShape: [w.length], hidden: [], numClasses: 2, seed: 1 });
-  const [W, b] = model.trainableVariables();
-  W.assign(tf.tensor2d(w.map((v) => [0, v])));
-  b.assign(tf.tensor1d([0, -0.5 * w.reduce((a, v) => a + v, 0)]));
-  return model;
-}
 
 const w = [1, -1, 0.5, 0.25, 2, -0.5];
 

@@ -9,26 +9,12 @@ import { engine, assertClose } from '../helpers/setup';
 import { pgd } from '../../lib/attacks/pgd';
 import { NORM_HOOKS } from '../../lib/attacks/gradientDescent';
 import { lpNorm } from '../../lib/tensor/norms';
-import type { Classifier } from '../../lib/models/classifier';
+import { linearBinary } from '../helpers/models';
 
 test.before(engine);
 
-/** logits [w.x, 0] on 100 inputs: against label 1 the cross-entropy gradient is sigmoid(w.x) w, signed as w. */
-function linear(w: number[]): Classifier {
-  const wt = tf.tensor2d(w, [w.length, 1]);
-  return {
-    name: 'linear',
-    inputShape: [w.length],
-    numClasses: 2,
-    apply: (x: tf.Tensor) => {
-      const z = tf.matMul(x as tf.Tensor2D, wt);
-      return { logits: tf.concat([z, tf.zerosLike(z)], 1) as tf.Tensor2D, features: x as tf.Tensor2D };
-    },
-    trainableVariables: () => [],
-    namedVariables: () => ({}),
-    dispose: () => wt.dispose(),
-  };
-}
+/** logits [w.x, 0]: against label 1 the cross-entropy gradient is sigmoid(w.x) w, signed as w. */
+const linear = (w: number[]) => linearBinary(w, { centre: 0, logitClass: 0 });
 
 const W = Array.from({ length: 100 }, (_, j) => (j === 0 ? 10 : j === 1 ? 5 : 1));
 

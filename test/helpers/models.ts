@@ -1,0 +1,49 @@
+/**
+ * Analytic classifiers for tests: models whose decision boundaries, distances or gradients are known in closed
+ * form, so that a test can check an attack or an estimate against the exact answer. Each returns a
+ * {@link Classifier} the caller owns and disposes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../lib/engine/seed';
+import { mlp } from '../../lib/models/mlp';
+import type { Classifier } from '../../lib/models/classifier';
+
+/**
+ * The affine classifier Z = (x - centre) W, W of shape [inputs, classes]: an {@link mlp} without hidden layers
+ * whose head is set to W and the bias -centre * (column sums of W). Its boundaries are the hyperplanes
+ * (w_j - w_k).(x - centre) = 0 and its input gradients are the constant columns of W, so the distance from x to
+ * the class-k region is (Z_y - Z_k) / ||w_y - w_k||_dual: exact references for minimum-norm attacks. With the
+ * default centre 0.5 the boundaries cross the middle of the [0, 1] box.
+ */
+export function affine(W: number[][], opts: { centre?: number } = {}): Classifier {
+  const { centre = 0.5 } = opts;
+  const classes = W[0].length;
+  const model = mlp({ inputShape: [W.length], hidden: [], numClasses: classes, seed: 1 });
+  const [Wv, bv] = model.trainableVariables();
+  tf.tidy(() => {
+    Wv.assign(tf.tensor2d(W));
+    bv.assign(tf.tensor1d(Array.from({ length: classes }, (_, k) => 0 - centre * W.reduce((a, row) => a + row[k], 0))));
+  });
+  return model;
+}
+
+/**
+ * A two-class {@link affine} model with one logit w.(x - centre) (class `logitClass`, default 1) and the other
+ * logit 0. Its boundary is the hyperplane w.(x - centre) = 0, at distance |w.(x - centre)| / ||w||_2 in l2 and
+ * / ||w||_1 in l-inf; against the other label the cross-entropy input gradient is sigmoid(w.(x - centre)) w,
+ * signed as w.
+ */
+export function linearBinary(w: number[], opts: { centre?: number; logitClass?: 0 | 1 } = {}): Classifier {
+  const { centre = 0.5, logitClass = 1 } = opts;
+  return affine(w.map((v) => (logitClass === 1 ? [0, v] : [v, 0])), { centre });
+}
+
+/**
+ * An {@link affine} model (centre 0.5) with W drawn from `scale` times a standard normal (row by row, seeded):
+ * generic boundaries with known distances, for `classes` > 2. Returns W with it for the exact reference.
+ */
+export function randomAffine(seed: number, inputs: number, classes: number, scale = 3): { model: Classifier; W: number[][] } {
+  const r = new Rng(seed);
+  const W = Array.from({ length: inputs }, () => Array.from({ length: classes }, () => scale * r.normal()));
+  return { model: affine(W), W };
+}
