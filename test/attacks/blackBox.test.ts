@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { trainedHalves, trainedQuadrants } from '../helpers/trainedModels';
 import { accuracy } from '../helpers/metrics';
+import { quadratic } from '../helpers/models';
 import { spsaRecord, nesRecord, zooRecord, spsaSignedRecord, zooL2, estimateMarginGradient, rademacherDirections, gaussianDirections, spsa, nes } from '../../lib/attacks/blackBox';
 import { lpNorm } from '../../lib/tensor/norms';
 import { featureAttack, pickGuides } from '../../lib/attacks/featureAttack';
@@ -62,31 +63,10 @@ test('guides are of another class; the feature attack pulls features towards the
   q.model.dispose();
 });
 
-/**
- * A two-class "model" whose margin is a known quadratic of the input: logits [q(x), 0] with
- * q(x) = sum_j a_j (x_j - c_j)^2, so the margin against label 0 is q and its gradient is 2 a (x - c).
- */
-function quadraticModel(a: number[], c: number[]): Classifier {
-  const at = tf.tensor1d(a);
-  const ct = tf.tensor1d(c);
-  return {
-    name: 'quadratic',
-    inputShape: [a.length],
-    numClasses: 2,
-    apply: (x: tf.Tensor) => {
-      const q = x.sub(ct).square().mul(at).sum(1, true);
-      return { logits: tf.concat([q, tf.zerosLike(q)], 1) as tf.Tensor2D, features: x as tf.Tensor2D };
-    },
-    trainableVariables: () => [],
-    namedVariables: () => ({}),
-    dispose: () => tf.dispose([at, ct]),
-  };
-}
-
 test('SPSA and NES gradient estimates on a quadratic match its known gradient', () => {
   const a = [1, -2, 0.5, 3];
   const c = [0.2, 0.4, 0.6, 0.8];
-  const m = quadraticModel(a, c);
+  const m = quadratic(a, c);
   const x = tf.tensor2d([[0.5, 0.5, 0.5, 0.5]]);
   const y = tf.tensor1d([0], 'int32');
   // grad q = 2 a (x - c) = [0.6, -0.4, -0.1, -1.8]
@@ -106,7 +86,7 @@ test('SPSA and NES gradient estimates on a quadratic match its known gradient', 
 });
 
 test('SPSA (reference): uniform start inside the ball, Adam steps of about lr, inside the ball and box', () => {
-  const m = quadraticModel([1, 1, 1, 1], [0, 0, 0, 0]);
+  const m = quadratic([1, 1, 1, 1], [0, 0, 0, 0]);
   const x = tf.tensor2d([[0.5, 0.5, 0.5, 0.5]]);
   const y = tf.tensor1d([0], 'int32');
   // Zero steps: the output is the random start, inside the ball, and not the clean input.
@@ -126,12 +106,12 @@ test('NES (reference): signed steps of the rate while the margin falls; plateau 
   const x = tf.tensor2d([[0.5, 0.5]]);
   const y = tf.tensor1d([0], 'int32');
   // Far from the minimum the margin falls every step: 10 signed steps of 0.01, no annealing.
-  const far = quadraticModel([1, 1], [-10, -10]);
+  const far = quadratic([1, 1], [-10, -10]);
   const r = nes.record(far, x, y, { eps: 0.5, steps: 10, samples: 8, lr: 0.01, earlyStop: false });
   Array.from(r.adversarial.sub(x).dataSync()).forEach((v) => assert.ok(Math.abs(v + 0.1) < 1e-5, `moved ${v}`));
   // Near the minimum c the step of 0.01 overshoots and the momentum carries it on: the margin stops falling.
   // With the plateau rule the rate halves and the iterate settles closer to c than without it (drop 1).
-  const near = quadraticModel([1], [0.5037]);
+  const near = quadratic([1], [0.5037]);
   const x1 = tf.tensor2d([[0.5]]);
   const y1 = tf.tensor1d([0], 'int32');
   const dist = (drop: number) => {

@@ -7,35 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import { backends, withBackend } from '../helpers/backends';
 import { halves } from '../helpers/fixtures';
+import { confidentLinear } from '../helpers/models';
 import { pgd } from '../../lib/attacks/pgd';
-import type { Classifier } from '../../lib/models/classifier';
-
-/**
- * A linear two-class model on 8x8 {@link halves} images, logits +-scale * (mean of the left half - mean of
- * the right half): it decides as a trained one would, and `scale` sets its confidence. At scale 60 a clean
- * margin of 0.3 is 36 nats, so the cross-entropy gradient is about e^-36 * 60 / 32 = 4e-16 per pixel.
- */
-function confidentLinear(scale: number): Classifier {
-  const w = new Float32Array(64 * 2);
-  for (let p = 0; p < 64; p++) {
-    const left = p % 8 < 4 ? 1 : -1;
-    w[p * 2] = (scale * left) / 32;
-    w[p * 2 + 1] = (-scale * left) / 32;
-  }
-  const weights = tf.variable(tf.tensor2d(w, [64, 2]), false, 'confidentLinear/w');
-  return {
-    name: 'confidentLinear',
-    inputShape: [8, 8, 1],
-    numClasses: 2,
-    apply: (x) => tf.tidy(() => {
-      const features = x.reshape([x.shape[0], 64]) as tf.Tensor2D;
-      return { logits: tf.matMul(features, weights) as tf.Tensor2D, features };
-    }),
-    trainableVariables: () => [weights],
-    namedVariables: () => ({ w: weights }),
-    dispose: () => weights.dispose(),
-  };
-}
 
 test.before(engine);
 

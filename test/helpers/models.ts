@@ -47,3 +47,54 @@ export function randomAffine(seed: number, inputs: number, classes: number, scal
   const W = Array.from({ length: inputs }, () => Array.from({ length: classes }, () => scale * r.normal()));
   return { model: affine(W), W };
 }
+
+/**
+ * A two-class "model" whose margin is a known quadratic of the input: logits [q(x), 0] with
+ * q(x) = sum_j a_j (x_j - c_j)^2, so the margin against label 0 is q and its gradient is 2 a (x - c). Central
+ * differences are exact on it (gradient-estimate references); with a > 0 its minimum is c. No variables:
+ * `dispose()` frees the constants a and c.
+ */
+export function quadratic(a: number[], c: number[]): Classifier {
+  const at = tf.tensor1d(a);
+  const ct = tf.tensor1d(c);
+  return {
+    name: 'quadratic',
+    inputShape: [a.length],
+    numClasses: 2,
+    apply: (x: tf.Tensor) => {
+      const q = x.sub(ct).square().mul(at).sum(1, true);
+      return { logits: tf.concat([q, tf.zerosLike(q)], 1) as tf.Tensor2D, features: x as tf.Tensor2D };
+    },
+    trainableVariables: () => [],
+    namedVariables: () => ({}),
+    dispose: () => tf.dispose([at, ct]),
+  };
+}
+
+/**
+ * A linear two-class model on 8x8x1 images such as fixtures.ts's `halves`, logits +-scale * (mean of the left
+ * half - mean of the right half): it decides as a trained one would, and `scale` sets its confidence. At scale
+ * 60 a clean margin of 0.3 is 36 nats, so the cross-entropy gradient is about e^-36 * 60 / 32 = 4e-16 per pixel
+ * (issue 13: far below the 1.19e-7 under which tfjs-backend-wasm 4.22's Sign returned 0).
+ */
+export function confidentLinear(scale: number): Classifier {
+  const w = new Float32Array(64 * 2);
+  for (let p = 0; p < 64; p++) {
+    const left = p % 8 < 4 ? 1 : -1;
+    w[p * 2] = (scale * left) / 32;
+    w[p * 2 + 1] = (-scale * left) / 32;
+  }
+  const weights = tf.variable(tf.tensor2d(w, [64, 2]), false, 'confidentLinear/w');
+  return {
+    name: 'confidentLinear',
+    inputShape: [8, 8, 1],
+    numClasses: 2,
+    apply: (x) => tf.tidy(() => {
+      const features = x.reshape([x.shape[0], 64]) as tf.Tensor2D;
+      return { logits: tf.matMul(features, weights) as tf.Tensor2D, features };
+    }),
+    trainableVariables: () => [weights],
+    namedVariables: () => ({ w: weights }),
+    dispose: () => weights.dispose(),
+  };
+}
