@@ -7,19 +7,9 @@ import { firstLogits } from '../../lib/models/firstLogits';
 import { labelAugmentedAT } from '../../lib/training/labelAugmentedAT';
 import { augmentedPgd } from '../../lib/metrics/augmentedProtocols';
 import { outerContext } from '../../lib/training/method';
-import { ComposedClassifier, linearHead } from '../../lib/models/compose';
-import { ParamStore } from '../../lib/models/params';
+import { linear } from '../helpers/models';
 
 test.before(engine);
-
-/** Identity body, linear head 2 -> `w[0].length` outputs: logits = x W + b. */
-function linear(w: number[][], b: number[]): ComposedClassifier {
-  const p = new ParamStore(0);
-  const h = linearHead(p, w.length, w[0].length);
-  p.named()['head.w'].assign(tf.tensor2d(w));
-  p.named()['head.b'].assign(tf.tensor1d(b));
-  return new ComposedClassifier('lin', [w.length], w[0].length, p, (x) => x, h);
-}
 
 test('augmentedLabels: Eq. 3 puts 1 - delta on the class and delta on K + op', () => {
   const y = tf.tensor1d([1, 0], 'int32');
@@ -54,7 +44,7 @@ test('labelAugmentationLoss: wrong widths and bad delta are clear errors', () =>
 });
 
 test('firstLogits: predicts with the first K outputs only; shares variables; bad k is an error', () => {
-  const m = linear([[1, 0, 5], [0, 1, 5]], [0, 0, 0]);
+  const m = linear([[1, 0, 5], [0, 1, 5]], { b: [0, 0, 0] });
   const x = tf.tensor2d([[1, 0.2]]);
   const v = firstLogits(m, 2);
   assert.is(v.numClasses, 2);
@@ -70,14 +60,14 @@ test('firstLogits: predicts with the first K outputs only; shares variables; bad
 });
 
 test('labelAugmentedAT: outer loss is Eq. 4 on the adversarial logits; needs K + 1 outputs', () => {
-  const m = linear([[2, 0, 1], [0, 0, 0]], [0, 0, 0]);
+  const m = linear([[2, 0, 1], [0, 0, 0]], { b: [0, 0, 0] });
   const x = tf.tensor2d([[0, 0]]);
   const xa = tf.tensor2d([[1, 0]]); // logits [2, 0, 1]
   const y = tf.tensor1d([0], 'int32');
   const method = labelAugmentedAT({ numClasses: 2 });
   const v = tf.tidy(() => method.outer(outerContext(m, x, y, xa)).dataSync()[0]);
   assertClose(v, 0.4376059, 1e-6);
-  const wrong = linear([[1, 0], [0, 1]], [0, 0]);
+  const wrong = linear([[1, 0], [0, 1]], { b: [0, 0] });
   assert.throws(() => method.inner!(wrong, x, y, { seed: 0, epoch: 0 }), /needs a model with 3 outputs/);
   tf.dispose([x, xa, y]);
   m.dispose();
@@ -86,7 +76,7 @@ test('labelAugmentedAT: outer loss is Eq. 4 on the adversarial logits; needs K +
 
 test('augmentedPgd: the strong protocol stays in the box and the ball; the paper protocol is not clipped', () => {
   // logits [5 - 3 x0, 0, x1]: class 0 wins; raising its loss means raising x0, past 1 unless clipped.
-  const m = linear([[-3, 0, 0], [0, 0, 1]], [5, 0, 0]);
+  const m = linear([[-3, 0, 0], [0, 0, 1]], { b: [5, 0, 0] });
   const x = tf.tensor2d([[0.995, 0.005], [0.98, 0.995], [0.5, 0.4]]);
   const y = tf.tensor1d([0, 1, 0], 'int32');
   const before = tf.memory().numTensors;

@@ -5,7 +5,7 @@ import { engine, assertClose } from '../helpers/setup';
 import { heCrossEntropy, heLogits, heLoss, heAttackLoss, mheLoss, heTrainingLoss, HE_DEFAULTS, MHE_DEFAULTS } from '../../lib/losses/he';
 import { hypersphereHead } from '../../lib/models/heads/hypersphere';
 import { pgd } from '../../lib/attacks/pgd';
-import { tiny } from './tiny';
+import { linear } from '../helpers/models';
 
 test.before(engine);
 
@@ -32,7 +32,7 @@ test('HE loss, Eq. (6), against hand values', () => {
 test('m-HE on the angular head: -log S(-15 (theta + 0.1 onehot))_y by hand', () => {
   // features [3, 4], W = [[1, 0], [0, 2]]: cos = [0.6, 0.8], theta = [0.9272952, 0.6435011].
   // logits = 15 * [-(0.9272952 + 0.1), -0.6435011] = [-15.409428, -9.652517]; CE = log(1 + e^5.756911) = 5.7600675
-  const m = tiny(hypersphereHead({ angular: true }), [[1, 0], [0, 2]]);
+  const m = linear([[1, 0], [0, 2]], { head: hypersphereHead({ angular: true }) });
   const x = tf.tensor2d([[0.3, 0.4]]);
   const y = y0();
   const v = tf.tidy(() => {
@@ -46,7 +46,7 @@ test('m-HE on the angular head: -log S(-15 (theta + 0.1 onehot))_y by hand', () 
 });
 
 test('the HE attack loss drives PGD: the cos of the true class drops', () => {
-  const m = tiny(hypersphereHead());
+  const m = linear([[1, 0], [0, 1]], { head: hypersphereHead() });
   const x = tf.tensor2d([[0.9, 0.3], [0.2, 0.8]]);
   const y = tf.tensor1d([0, 1], 'int32');
   const trueCos = (inp: tf.Tensor) => tf.tidy(() => Array.from(m.apply(inp).logits.mul(tf.oneHot(y, 2)).sum(1).dataSync()));

@@ -10,7 +10,7 @@ import { fastAT, fastATSchedule } from '../../lib/training/fastAT';
 import { freeAT } from '../../lib/training/freeAT';
 import { heAT } from '../../lib/losses/he';
 import { hypersphereHead } from '../../lib/models/heads/hypersphere';
-import { tiny } from './tiny';
+import { linear } from '../helpers/models';
 import { trainingAttack, PGD_AT_ATTACK } from '../../lib/training/trainingAttack';
 import { stepSizeOf } from '../../lib/attacks/options';
 
@@ -41,7 +41,7 @@ const cases: [string, () => TrainingMethod, boolean, number][] = [
 
 for (const [name, make, he, want] of cases) {
   test(`${name}: outer loss on a fixed tiny model equals the hand formula`, () => {
-    const m = tiny(he ? hypersphereHead() : undefined);
+    const m = linear([[1, 0], [0, 1]], { head: he ? hypersphereHead() : undefined });
     const x = tf.tensor2d([[1, 0]]);
     const xa = tf.tensor2d([[0.5, 0.5]]);
     const y = tf.tensor1d([0], 'int32');
@@ -53,7 +53,7 @@ for (const [name, make, he, want] of cases) {
 }
 
 test('TRADES inner: PGD on KL from the fixed natural prediction raises the KL', () => {
-  const m = tiny(undefined, [[2, -1], [-1, 2]]);
+  const m = linear([[2, -1], [-1, 2]]);
   const x = tf.tensor2d([[0.6, 0.4], [0.3, 0.7]]);
   const y = tf.tensor1d([0, 1], 'int32');
   const xa = trades({ eps: 0.2, steps: 5, stepSize: 0.05 }).inner!(m, x, y, { seed: 1, epoch: 0 })!;
@@ -70,7 +70,7 @@ test('TRADES inner: PGD on KL from the fixed natural prediction raises the KL', 
 });
 
 test('FastAT inner: uniform start + one FGSM step of 1.25 eps lands in [0.25 eps, eps] along sign(grad)', () => {
-  const m = tiny();
+  const m = linear([[1, 0], [0, 1]]);
   const x = tf.tensor2d([[0.5, 0.5], [0.4, 0.6], [0.7, 0.2]]);
   const y = tf.tensor1d([0, 1, 0], 'int32');
   const eps = 0.1;
@@ -85,7 +85,7 @@ test('FastAT inner: uniform start + one FGSM step of 1.25 eps lands in [0.25 eps
 });
 
 test('FreeAT: noise starts at 0, moves by eps * sign(grad), persists across batches and stays in the ball', () => {
-  const m = tiny();
+  const m = linear([[1, 0], [0, 1]]);
   const eps = 0.1;
   const method = freeAT({ eps, replays: 3 });
   assert.is(method.replays, 3);
@@ -123,7 +123,7 @@ test('training attack: relStepsize takes effect in PGD-AT, ALP and TRADES (was: 
   assert.is(PGD_AT_ATTACK.stepSize, undefined, 'the defaults hold no absolute step');
   assert.throws(() => trainingAttack({ relStepsize: -1 }), /relStepsize: must be a finite number >= 0, got -1/);
   // Behaviour: one signed step from x + 0.001 N(0, I) moves each coordinate by 0.075 (+- the start), not 0.007.
-  const m = tiny(undefined, [[2, -1], [-1, 2]]);
+  const m = linear([[2, -1], [-1, 2]]);
   const x = tf.tensor2d([[0.5, 0.5], [0.4, 0.6]]);
   const y = tf.tensor1d([0, 1], 'int32');
   const opts = { eps: 0.3, relStepsize: 0.25, steps: 1 };

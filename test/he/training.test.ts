@@ -15,7 +15,7 @@ import { heAT, mheLoss, MHE_DEFAULTS } from '../../lib/losses/he';
 import { mean } from '../../lib/losses/crossEntropy';
 import { hypersphereHead } from '../../lib/models/heads/hypersphere';
 import { gradientNormRatio } from '../../lib/metrics/gradientNormRatio';
-import { tiny } from './tiny';
+import { linear } from '../helpers/models';
 
 test.before(engine);
 
@@ -75,7 +75,7 @@ test('gradient-norm ratio (Fig. 3) against hand values on a linear model', () =>
   //   clean 1 - sigmoid(1), adversarial 1 - sigmoid(-1); ratio sigmoid(1) / sigmoid(-1) = e; same for W (||x|| = 1).
   // Example 2: x = [0, 2], x* = [2, 0], y = 1: ratio sigmoid(2) / sigmoid(-2) = e^2 for both.
   // Mean: (e + e^2) / 2 = 5.0536690.
-  const m = tiny();
+  const m = linear([[1, 0], [0, 1]]);
   const x = tf.tensor2d([[1, 0], [0, 2]]);
   const xa = tf.tensor2d([[0, 1], [2, 0]]);
   const y = tf.tensor1d([0, 1], 'int32');

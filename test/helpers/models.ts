@@ -5,26 +5,40 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../lib/engine/seed';
-import { mlp } from '../../lib/models/mlp';
+import { ComposedClassifier, linearHead, type HeadBuilder } from '../../lib/models/compose';
+import { ParamStore } from '../../lib/models/params';
 import type { Classifier } from '../../lib/models/classifier';
 
 /**
- * The affine classifier Z = (x - centre) W, W of shape [inputs, classes]: an {@link mlp} without hidden layers
- * whose head is set to W and the bias -centre * (column sums of W). Its boundaries are the hyperplanes
- * (w_j - w_k).(x - centre) = 0 and its input gradients are the constant columns of W, so the distance from x to
- * the class-k region is (Z_y - Z_k) / ||w_y - w_k||_dual: exact references for minimum-norm attacks. With the
- * default centre 0.5 the boundaries cross the middle of the [0, 1] box.
+ * A {@link ComposedClassifier} whose body is the identity (its features are x itself) and whose head, of
+ * `W.length` inputs and `W[0].length` outputs, has its weights set to W and its bias, where it has one, to `b`
+ * (default 0). With the default linear head the logits are exactly x W + b, so every input gradient, class
+ * similarity (the columns of W) and loss is known by hand; `head` puts another head (e.g. a hypersphere head)
+ * on the same inputs.
+ */
+export function linear(W: number[][], opts: { b?: number[]; head?: HeadBuilder; name?: string } = {}): ComposedClassifier {
+  const { head = linearHead, name = 'linear' } = opts;
+  const p = new ParamStore(0);
+  const h = head(p, W.length, W[0].length);
+  const named = p.named();
+  if (opts.b && !named['head.b']) throw new Error('linear: this head has no bias to set');
+  tf.tidy(() => {
+    named['head.w'].assign(tf.tensor2d(W));
+    if (named['head.b']) named['head.b'].assign(tf.tensor1d(opts.b ?? W[0].map(() => 0)));
+  });
+  return new ComposedClassifier(name, [W.length], W[0].length, p, (x) => x, h);
+}
+
+/**
+ * The affine classifier Z = (x - centre) W, W of shape [inputs, classes]: {@link linear} with the bias
+ * -centre * (column sums of W). Its boundaries are the hyperplanes (w_j - w_k).(x - centre) = 0 and its input
+ * gradients are the constant columns of W, so the distance from x to the class-k region is
+ * (Z_y - Z_k) / ||w_y - w_k||_dual (l2 for l2, l1 for l-inf), box ignored: exact references for minimum-norm
+ * attacks. With the default centre 0.5 the boundaries cross the middle of the [0, 1] box.
  */
 export function affine(W: number[][], opts: { centre?: number } = {}): Classifier {
   const { centre = 0.5 } = opts;
-  const classes = W[0].length;
-  const model = mlp({ inputShape: [W.length], hidden: [], numClasses: classes, seed: 1 });
-  const [Wv, bv] = model.trainableVariables();
-  tf.tidy(() => {
-    Wv.assign(tf.tensor2d(W));
-    bv.assign(tf.tensor1d(Array.from({ length: classes }, (_, k) => 0 - centre * W.reduce((a, row) => a + row[k], 0))));
-  });
-  return model;
+  return linear(W, { b: W[0].map((_, k) => 0 - centre * W.reduce((a, row) => a + row[k], 0)), name: 'affine' });
 }
 
 /**

@@ -6,18 +6,9 @@ import { similarityMatrix, topSimilar, headWeights, centroidSimilarity, nearRank
 import { similarityRanks } from '../../lib/metrics/classWise';
 import { neighbourTargets, perturbTowards, neighbourPerturbation, neighbourTable, drawNeighbourTargets } from '../../lib/training/neighbourPerturbation';
 import { outerContext } from '../../lib/training/method';
-import { ComposedClassifier, linearHead } from '../../lib/models/compose';
-import { ParamStore } from '../../lib/models/params';
+import { linear } from '../helpers/models';
 
 test.before(engine);
-
-function linear(w: number[][], b?: number[]): ComposedClassifier {
-  const p = new ParamStore(0);
-  const h = linearHead(p, w.length, w[0].length);
-  p.named()['head.w'].assign(tf.tensor2d(w));
-  p.named()['head.b'].assign(tf.tensor1d(b ?? w[0].map(() => 0)));
-  return new ComposedClassifier('lin', [w.length], w[0].length, p, (x) => x, h);
-}
 
 // W [2, 4]: z0 = (1, 0), z1 = (0.9, 0.1), z2 = (0, 1), z3 = (-1, 0).
 // M row 0 = [1, 0.9, 0, -1]: ranks of 0, 1, 2, 3 in row 0 are 1, 2, 3, 4.
