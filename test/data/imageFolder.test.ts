@@ -5,11 +5,15 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { encodePng, readImage } from '../../lib/data/image';
 import { imageFolder, listImageFolder, imageFolderClasses, IMAGE_FOLDER_MAX_BYTES } from '../../lib/data/imageFolder';
 import { imagenetC, imagenetCListing, imagenetCSets } from '../../lib/data/imagenetC';
 import { resizedSize, centreCrop } from '../../lib/data/resize';
 import { decodeImages } from '../../lib/data/decodePool';
+import { loadData, provenanceLine } from '../../lib/notebook/provenance';
+import { corruptionPredictions } from '../../lib/notebook/classwise';
+import type { Classifier } from '../../lib/models/classifier';
 import * as rl from '../../lib/index';
 import { engine } from '../helpers/setup';
 
@@ -268,6 +272,57 @@ test('decoding threads resize and crop as this thread does', () => {
   const one = decodeImages(list.slice(0, 2), 3, 3, 1, fit);
   assert.equal(Array.from(two.subarray(0, 54)), Array.from(one));
   assert.equal(Array.from(two.subarray(1199 * 27)), Array.from(one.subarray(27)));
+});
+
+test("loadData: 'imagenet' reads imagenet/{train,val} and matches ImageNet-C to the test images; absent, it falls back", () => {
+  const data = path.join(tmp, 'datadir');
+  const wnids = ['n01', 'n02', 'n03', 'n04'];
+  for (const [split, n] of [['train', 4], ['val', 3]] as const)
+    wnids.forEach((w, k) => {
+      for (let j = 0; j < n; j++) put(path.join(data, 'imagenet', split, w, `${split}_${j}.JPEG`), flat(9, 8, 10 * k + j));
+    });
+  const opts = { trainPerClass: 2, testPerClass: 2, classEvery: 2, size: 4, resize: 5 };
+  const noC = loadData(['imagenet', 'shapes10'], { paperDataset: 'ImageNet (ILSVRC-2012)', dir: data, imagenet: opts });
+  assert.is(noC.provenance.dataset, 'imagenet');
+  assert.is(noC.imagenetC, undefined);
+  assert.equal(noC.train.classNames, ['n01', 'n03']); // one class in 2
+  assert.equal(noC.train.shape, [4, 4, 4, 3]);
+  assert.equal(noC.test.shape, [4, 4, 4, 3]);
+  assert.is(noC.provenance.isPapers, false, 'a class subset is not the paper dataset');
+  assert.match(noC.provenance.form, /2 classes \(one in 2 of 4\): 4 training images, 4 val images .*resized to 5 and centre-cropped to 4x4; no ImageNet-C/);
+  writeC(path.join(data, 'imagenet-c'), [['fog', [1, 2]]], wnids, ['val_0.JPEG', 'val_1.JPEG', 'val_2.JPEG']);
+  const withC = loadData(['imagenet'], { paperDataset: 'ImageNet', dir: data, imagenet: { ...opts, classEvery: 1, size: 6, resize: 6 } });
+  assert.is(withC.provenance.isPapers, true);
+  assert.match(provenanceLine(withC.provenance), /ImageNet-C \(1 corruption\) on the same val images.*The paper's dataset/);
+  assert.equal(withC.imagenetC!.listing.map((e) => e.severities), [[1, 2]]);
+  const fog2 = withC.imagenetC!.load('fog', 2);
+  assert.equal(fog2.y, withC.test.y);
+  // each -C image is the copy of the test image at the same index: same class, same file
+  // (clean red byte 10 k + j for file j of class k; its fog-2 copy's 100 + 10 k + j)
+  for (let i = 0; i < fog2.shape[0]; i++) assert.is(fog2.x[i * 108], 100 + withC.test.x[i * 108]);
+  const none = loadData(['imagenet', 'shapes10'], { paperDataset: 'ImageNet', dir: path.join(tmp, 'nodata'), shapesN: 40 });
+  assert.is(none.provenance.dataset, 'shapes10');
+  assert.equal(none.provenance.fallbacks, ['ImageNet: not found under ROBUSTLAB_DATA/imagenet/{train,val}']);
+  put(path.join(tmp, 'flatdata', 'imagenet', 'train', 'n01', 'a.JPEG'), flat(2, 2, 1));
+  put(path.join(tmp, 'flatdata', 'imagenet', 'val', 'ILSVRC2012_val_00000001.JPEG'), flat(2, 2, 1));
+  const flatVal = loadData(['imagenet', 'shapes10'], { paperDataset: 'ImageNet', dir: path.join(tmp, 'flatdata'), shapesN: 40 });
+  assert.match(flatVal.provenance.fallbacks[0], /^ImageNet: .*val: no class folders/);
+});
+
+test('corruptionPredictions: sets read from elsewhere replace the generated copies; their labels must be the test labels', async () => {
+  // a "model" whose logits are the mean of each channel: it predicts the brightest channel
+  const model = { name: 'mean', inputShape: [2, 2, 3], numClasses: 3, apply: (x: tf.Tensor) => ({ logits: tf.mean(x, [1, 2]) }) } as unknown as Classifier;
+  const mk = (chs: number[], y: number[]) => ({
+    name: 's', x: Uint8Array.from(chs.flatMap((ch) => Array.from({ length: 12 }, (_, i) => (i % 3 === ch ? 200 : 10)))),
+    y: Int32Array.from(y), shape: [chs.length, 2, 2, 3] as [number, number, number, number], numClasses: 3, classNames: ['r', 'g', 'b'],
+  });
+  const testSet = mk([0, 0, 0], [0, 1, 2]);
+  const sets = (c: string, s: number) => mk(c === 'fog' ? [2, 1, s - 1] : [0, 0, 0], [0, 1, 2]);
+  const p = await corruptionPredictions([{ name: 'm', model }], testSet, { corruptions: ['fog'], severities: [1, 3], sets });
+  assert.equal(p.preds[0].fog.map((a) => Array.from(a)), [[2, 1, 0], [2, 1, 2]]);
+  let err = '';
+  await corruptionPredictions([{ name: 'm', model }], testSet, { corruptions: ['fog'], severities: [1], sets: () => mk([0, 0, 0], [0, 2, 1]) }).catch((e: Error) => (err = e.message));
+  assert.match(err, /sets: the fog set at severity 1 does not hold the test set's labels/);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
