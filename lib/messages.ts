@@ -150,7 +150,7 @@ export const msgTasks = {
   missing: (section: string, tasks: readonly { params: string; key: string }[]) =>
     `${section}: ${tasks.length} task(s) missing from the store (a shard failed or has not run; re-run it with --shard i/n): ${tasks.map((t) => `${t.params} [${t.key}]`).join('; ')}`,
 } as const;
-// ImageNet-style image folders and ImageNet-C (issues 18, 20)
+/** Messages of ImageNet-style image folders and ImageNet-C (issues 18, 20): each names the folder, file or argument. */
 export const msgImageFolder = {
   notADir: (arg: string, dir: string, expected: string) => `${arg}: ${dir} is not a directory (expected ${expected})`,
   noClassFolders: (dir: string) =>
