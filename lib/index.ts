@@ -102,6 +102,9 @@ export {
 } from './data/index';
 export { findCifar10, CIFAR10_SOURCE_LABELS, CIFAR10_CLASSES } from './data/index';
 export type { Cifar10Source } from './data/index';
+// ImageNet-style folders and ImageNet-C (issues 18, 20)
+export { listImageFolder, loadImageListing, imagenetC, imagenetCListing, imagenetCSets } from './data/index';
+export type { ImageFolderOptions, ImageFolderListing, ImagenetCOptions, ImagenetCEntry, CleanMatch } from './data/index';
 export type { Dataset, IdxArray, PointSet, NpyArray, RgbImage, CorruptionFamily, ImageBatch, CorruptOptions, GridCell, HistogramRow } from './data/index';
 
 // notebook display and plots
@@ -122,7 +125,7 @@ export {
   CIFAR10_NORMALIZATION, writeReport, formatCell, pagToyRun, pagToyPanel, pagData, gatedClaim, claimRankCorrelation, targetedRows,
   PAG_TOY_ATTACK,
 } from './notebook/index';
-export type { PagToyOptions, PagToyRun, PagData } from './notebook/index';
+export type { PagToyOptions, PagToyRun, PagData, LoadDataOptions, ImagenetLoadOptions, ImagenetCSource } from './notebook/index';
 export type { Setting, ReportedPaper, ReportedRow, DataChoice, Provenance, LoadedData, Evaluation, NamedAttack, NamedModel, TrainSpec, Trained, OurRow, Measured, ComparisonRow, Verdict, VerdictCounts, ClaimOptions, LearnedRecord, McNemarRecord, BootstrapRecord, WelchRecord, Started, HeadKind, HeSetting, TrainAttack, Framework, AttackSizes, NotebookStatus } from './notebook/index';
 export { groupedBars, linesWithBands, heatmap, histogram, scatterWithDiagonal, decisionRegions, imageGrid } from './plots/specs';
 

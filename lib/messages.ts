@@ -150,3 +150,25 @@ export const msgTasks = {
   missing: (section: string, tasks: readonly { params: string; key: string }[]) =>
     `${section}: ${tasks.length} task(s) missing from the store (a shard failed or has not run; re-run it with --shard i/n): ${tasks.map((t) => `${t.params} [${t.key}]`).join('; ')}`,
 } as const;
+/** Messages of ImageNet-style image folders and ImageNet-C (issues 18, 20): each names the folder, file or argument. */
+export const msgImageFolder = {
+  notADir: (arg: string, dir: string, expected: string) => `${arg}: ${dir} is not a directory (expected ${expected})`,
+  noClassFolders: (dir: string) =>
+    `${dir}: no class folders; expected <dir>/<class>/*.JPEG (ImageNet's train/ layout; a flat val/ must first be sorted into class folders, e.g. by valprep.sh)`,
+  emptyClass: (dir: string) => `${dir}: class folder has no images (.JPEG, .jpg, .jpeg or .png)`,
+  unknownClasses: (arg: string, missing: readonly string[], dir: string) =>
+    `${arg}: no class folder ${missing.map((c) => JSON.stringify(c)).join(', ')} in ${dir}`,
+  resize: (size: number, v: unknown) => `resize: must be an integer >= size (${size}), got ${fmt(v)}`,
+  tooLarge: (n: number, size: number, bytes: number, cap: number) =>
+    `imageFolder: ${n} images at ${size}x${size}x3 need ${bytes} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB), over the cap of ${cap} bytes (maxBytes); load a seeded subset with perClass (k images of each class), fewer classes (classes) or a smaller size`,
+  missingClassC: (cls: string, dir: string) =>
+    `${dir}: no folder for class ${JSON.stringify(cls)}; an ImageNet-C set must hold every class of the clean set it is matched to`,
+  missingFileC: (file: string, clean: string) =>
+    `${file}: missing; the clean set's image ${clean} has no corrupted copy here (ImageNet-C keeps ImageNet val's file names)`,
+  noCorruptions: (dir: string) =>
+    `${dir}: no corruption folders; expected ImageNet-C's layout <dir>/<corruption>/<severity 1..5>/<class>/*.JPEG`,
+  missingSeverity: (dir: string, present: readonly number[]) =>
+    `${dir}: severity folder missing (this corruption has ${present.length ? present.join(', ') : 'none'})`,
+  setLabels: (corruption: string, severity: number) =>
+    `sets: the ${corruption} set at severity ${severity} does not hold the test set's labels in its order; it must be the corrupted copy of the same images`,
+} as const;

@@ -8,15 +8,17 @@ import * as os from 'node:os';
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { msg } from '../messages';
 import { readImage } from './image';
+import { fitImage, type FitSpec } from './resize';
 
 /**
- * Decodes `files[i]` into `out` at image `first + i`; each must be `h` x `w` RGB. Throws naming the file.
- * The work of one thread in {@link decodeImages}.
+ * Decodes `files[i]` into `out` at image `first + i`; each must be `h` x `w` RGB, or is brought to that size
+ * by `fit` (resize and centre crop, see `resize.ts`). Throws naming the file. The work of one thread in
+ * {@link decodeImages}.
  */
-export function decodeInto(files: readonly string[], out: Uint8Array, first: number, h: number, w: number): void {
+export function decodeInto(files: readonly string[], out: Uint8Array, first: number, h: number, w: number, fit?: FitSpec): void {
   const d = h * w * 3;
   files.forEach((file, i) => {
-    const img = readImage(file);
+    const img = fit ? fitImage(readImage(file), fit, file) : readImage(file);
     if (img.width !== w || img.height !== h) throw new Error(msg.dataCorrupt(file, `is ${img.width}x${img.height}, expected ${w}x${h} like the rest of the set`));
     out.set(img.data, (first + i) * d);
   });
@@ -25,10 +27,10 @@ export function decodeInto(files: readonly string[], out: Uint8Array, first: num
 // The worker loads this very module (through tsx when it runs from source) and calls decodeInto.
 const WORKER = `
 const { workerData } = require('node:worker_threads');
-const { module: mod, tsx, files, first, h, w, shared, flags, index, port } = workerData;
+const { module: mod, tsx, files, first, h, w, fit, shared, flags, index, port } = workerData;
 try {
   if (tsx) require(tsx);
-  require(mod).decodeInto(files, new Uint8Array(shared), first, h, w);
+  require(mod).decodeInto(files, new Uint8Array(shared), first, h, w, fit);
   port.postMessage({ ok: true });
 } catch (e) {
   port.postMessage({ error: e && e.message ? e.message : String(e) });
@@ -45,17 +47,19 @@ export function decodeThreads(): number {
 }
 
 /**
- * Decodes `files` (PNG or JPEG, all `h` x `w`) into one NHWC byte array, in file order, over `threads`
- * worker threads (default {@link decodeThreads}; sets under 2,000 images are decoded on this thread).
- * Throws the first error a thread met, naming the file.
+ * Decodes `files` (PNG or JPEG, all `h` x `w`, or any size with `fit`: each resized and centre-cropped to
+ * `h` x `w` on its thread) into one NHWC byte array, in file order, over `threads` worker threads (default
+ * {@link decodeThreads}; sets of at most 1,000 images are decoded on this thread). Throws the first error a
+ * thread met, naming the file.
  * @example const x = decodeImages(files, 32, 32);
+ * @example const x = decodeImages(files, 224, 224, undefined, { size: 224, resize: 256 });
  */
-export function decodeImages(files: readonly string[], h: number, w: number, threads = decodeThreads()): Uint8Array {
+export function decodeImages(files: readonly string[], h: number, w: number, threads = decodeThreads(), fit?: FitSpec): Uint8Array {
   const n = files.length;
   const t = Math.min(threads, Math.ceil(n / 1000));
   if (t <= 1) {
     const out = new Uint8Array(n * h * w * 3);
-    decodeInto(files, out, 0, h, w);
+    decodeInto(files, out, 0, h, w, fit);
     return out;
   }
   const shared = new SharedArrayBuffer(n * h * w * 3);
@@ -67,7 +71,7 @@ export function decodeImages(files: readonly string[], h: number, w: number, thr
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: { module: __filename, tsx, files: files.slice(first, last), first, h, w, shared, flags, index, port: port2 },
+      workerData: { module: __filename, tsx, files: files.slice(first, last), first, h, w, fit, shared, flags, index, port: port2 },
       transferList: [port2],
     });
     return { worker, port: port1 };

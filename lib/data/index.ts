@@ -1,6 +1,7 @@
 /**
- * Data: in-memory datasets, real loaders (MNIST IDX, CIFAR-10, STL-10, CIFAR-10-C `.npy`, image folders),
- * generated sets (`shapes10`, 2-D toys), augmentation, the 19 common corruptions and figure data.
+ * Data: in-memory datasets, real loaders (MNIST IDX, CIFAR-10, STL-10, CIFAR-10-C `.npy`, image folders,
+ * ImageNet-style folders, ImageNet-C), generated sets (`shapes10`, 2-D toys), augmentation, the 19 common
+ * corruptions and figure data.
  * @module
  */
 export { subset, stratifiedSplit, balancedSubset, toTensors, batches, classIndices, binaryPair, binaryPairs } from './dataset';
@@ -19,12 +20,20 @@ export type { RgbImage } from './image';
 export { cifar10, findCifar10, cifar10TreeFiles, readCifarPickle, CIFAR10_SOURCE_LABELS } from './cifar10';
 export type { Cifar10Source, Cifar10Location, Cifar10Options } from './cifar10';
 export { decodeImages, decodeThreads } from './decodePool';
+export { resizeBilinear, resizedSize, centreCrop, fitImage } from './resize';
+export type { FitSpec } from './resize';
+export {
+  imageFolder, listImageFolder, loadImageListing, imageFolderClasses, imageFolderClassNames, checkImageBudget, IMAGE_FOLDER_FILE, IMAGE_FOLDER_MAX_BYTES,
+} from './imageFolder';
+export type { ImageFolderListing, ImageFolderSelection, ImageFolderDecoding, ImageFolderOptions } from './imageFolder';
+export { imagenetC, imagenetCListing, imagenetCSets } from './imagenetC';
+export type { ImagenetCEntry, ImagenetCOptions, CleanMatch } from './imagenetC';
 export { cacheDir, readCached, writeCached, sourceKey } from './cache';
 export type { CachedSet } from './cache';
 export { parsePickle } from './pickle';
 export type { PickledArray } from './pickle';
 export { bytesToUnit, unitToBytes } from './dataset';
-export { stl10, cifar10c, imageFolder, readCifarBatch, readStl10, findDataDir, CIFAR10_CLASSES, STL10_CLASSES, CIFAR10C_FILES, SOURCES } from './loaders';
+export { stl10, cifar10c, readCifarBatch, readStl10, findDataDir, CIFAR10_CLASSES, STL10_CLASSES, CIFAR10C_FILES, SOURCES } from './loaders';
 export {
   corrupt, corruptedSets, corruptionArrays, corruptionParams, CORRUPTIONS, BENCHMARK_CORRUPTIONS, CIFAR_PARAMS, diskKernel, FROST_FILES, frostTextures, clearFrostCache,
 } from './corruptions/index';

@@ -14,6 +14,7 @@ import { measureOf, type Evaluation, type NamedModel } from './evaluation';
 import type { Measured, OurRow } from './experiment';
 import { meanSd } from './stats';
 import { learned, type ClaimVerdict } from './claims';
+import { msgImageFolder } from '../messages';
 
 /**
  * Class-wise error of one evaluation under `measure` (`clean` or an attack's name) on test labels `labels`
@@ -40,6 +41,12 @@ export interface CorruptionEvalOptions {
   batchSize?: number;
   /** Progress over (corruption, severity) sets. */
   progress?: ProgressSink;
+  /**
+   * Corrupted copies read from elsewhere instead of generated from `test`, e.g. ImageNet-C's
+   * (`loadData(...).imagenetC.load`): each must hold the test images in the test set's order (its labels
+   * are checked against the test labels).
+   */
+  sets?: (corruption: string, severity: number) => Dataset;
 }
 
 /** Predictions of every model on every (corruption, severity) copy of a test set. */
@@ -56,8 +63,8 @@ export interface CorruptionPredictions {
 
 /**
  * Predictions of every model on `test` under each corruption and severity, the corrupted copies generated from
- * it once (CIFAR-10-C's recipe, lib/data/corruptions) and shared by the models. Models predict with their own
- * `apply` (pass a `firstLogits` view for label-augmented ones).
+ * it once (CIFAR-10-C's recipe, lib/data/corruptions), or read by `opts.sets` (ImageNet-C), and shared by
+ * the models. Models predict with their own `apply` (pass a `firstLogits` view for label-augmented ones).
  */
 export async function corruptionPredictions(models: readonly NamedModel[], test: Dataset, opts: CorruptionEvalOptions = {}): Promise<CorruptionPredictions> {
   const corruptions = opts.corruptions ?? BENCHMARK_CORRUPTIONS;
@@ -69,7 +76,7 @@ export async function corruptionPredictions(models: readonly NamedModel[], test:
   for (const name of corruptions) {
     for (const m of preds) m[name] = [];
     for (const s of severities) {
-      const { x, y } = toTensors(corrupt(test, name, s, opts.seed ?? 0));
+      const { x, y } = toTensors(opts.sets ? readSet(opts.sets, name, s, labels) : corrupt(test, name, s, opts.seed ?? 0));
       y.dispose();
       for (let j = 0; j < models.length; j++) {
         const out = new Int32Array(labels.length);
@@ -88,6 +95,13 @@ export async function corruptionPredictions(models: readonly NamedModel[], test:
   }
   opts.progress?.done();
   return { corruptions, severities, labels, preds };
+}
+
+/** A corrupted copy from `sets`, refused unless it holds the test labels in their order. */
+function readSet(sets: NonNullable<CorruptionEvalOptions['sets']>, name: string, s: number, labels: Int32Array): Dataset {
+  const d = sets(name, s);
+  if (d.y.length !== labels.length || d.y.some((v, i) => v !== labels[i])) throw new Error(msgImageFolder.setLabels(name, s));
+  return d;
 }
 
 /**

@@ -17,7 +17,7 @@ export type { ProfileName, Setting } from './profile';
 export { reported, parseReported, paperValue } from './reported';
 export type { ReportedPaper, ReportedRow } from './reported';
 export { loadData, provenanceLine } from './provenance';
-export type { DataChoice, Provenance, LoadedData } from './provenance';
+export type { DataChoice, Provenance, LoadedData, LoadDataOptions, ImagenetLoadOptions, ImagenetCSource } from './provenance';
 export { evaluateModel, accuracyOf, measureOf, correctOn, viewAs, joinMeasures } from './evaluation';
 export type { Evaluation, NamedAttack, NamedModel } from './evaluation';
 export { trainNamed, runSeeds, aggregate, plainRow, compareRows, spreadNote, labelled } from './experiment';
