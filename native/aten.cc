@@ -463,6 +463,17 @@ std::unordered_map<std::string, Kernel> buildKernels() {
     for (size_t i = 1; i < in.size(); i++) s.add_(in[i]);
     return {s};
   };
+  // One SGD step with momentum and L2 weight decay, PyTorch's update in two passes instead of the six element-wise
+  // ops (each allocating a parameter-sized tensor) of the composite: d = g + wd v; b' = mom b + d (b' = d on the
+  // first step); v' = v - lr b'. inputs v, g[, b]; ints = [hasBuffer, useMomentum]; floats = [lr, momentum, wd].
+  // Outputs v' (and b' with momentum).
+  k["SgdStep"] = [](T in, I i, F f) -> Tensors {
+    const at::Tensor& v = in[0];
+    at::Tensor d = f[2] != 0 ? at::add(in[1], v, f[2]) : in[1];
+    if (!i[1]) return {at::add(v, d, -f[0])};
+    at::Tensor buf = i[0] ? at::add(d, in[2], f[1]) : (f[2] != 0 ? d : d.clone());
+    return {at::add(v, buf, -f[0]), buf};
+  };
   k["Select"] = [](T in, I, F) -> Tensors {
     at::Tensor c = in[0];
     // TF's rank-1 condition picks whole rows of a higher-rank input.

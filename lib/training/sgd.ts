@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNonNegative } from '../tensor/validate';
+import { sgdStep } from '../engine/sgdStep';
 
 /** Options of {@link Sgd}. */
 export interface SgdOptions {
@@ -57,21 +58,16 @@ export class Sgd {
     const momentum = this.currentMomentum();
     tf.tidy(() => {
       for (const v of vars) {
-        let g = grads[v.name];
+        const g = grads[v.name];
         if (!g) continue;
-        if (this.weightDecay > 0) g = g.add(v.mul(this.weightDecay));
-        if (momentum > 0) {
-          let b = this.buffers.get(v);
-          if (!b) {
-            // PyTorch starts the buffer at the first gradient.
-            b = tf.variable(g, false);
-            this.buffers.set(v, b);
-          } else {
-            b.assign(b.mul(momentum).add(g));
-          }
-          g = b;
+        const b = this.buffers.get(v);
+        const { value, buffer } = sgdStep(v, g, b, this.lr, momentum, this.weightDecay);
+        if (buffer) {
+          // PyTorch starts the buffer at the first gradient.
+          if (b) b.assign(buffer);
+          else this.buffers.set(v, tf.variable(buffer, false));
         }
-        v.assign(v.sub(g.mul(this.lr)));
+        v.assign(value);
       }
     });
   }

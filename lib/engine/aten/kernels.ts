@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AtenBackend } from './backend';
 import { FUSED_RELU_GRAD } from '../gradients';
 import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../batchNorm';
+import { SGD_STEP } from '../sgdStep';
 
 type Info = tf.TensorInfo;
 type Inputs = tf.NamedTensorInfoMap | Info[];
@@ -91,6 +92,12 @@ native.set('EluGrad', ({ dy, y }, _a, b) => b.run1('EluGrad', [dy, y]));
 native.set(FUSED_RELU_GRAD, ({ dy, x }, _a, b) => b.run1('ReluGrad', [dy, x]));
 native.set(FUSED_BATCH_NORM, ({ x, gamma, beta }, a, b) => b.run('BatchNormTrain', [x, gamma, beta], [], [a.epsilon as number]));
 native.set(FUSED_BATCH_NORM_GRAD, ({ dy, x, gamma, mean, invstd }, a, b) => b.run('BatchNormTrainGrad', [dy, x, gamma, mean, invstd], [], [a.epsilon as number]));
+native.set(SGD_STEP, ({ v, g, b: buf }, a, b) => {
+  const momentum = a.momentum as number;
+  const ins = buf ? [v, g, buf] : [v, g];
+  const out = b.run('SgdStep', ins, [buf ? 1 : 0, momentum > 0 ? 1 : 0], [a.lr as number, momentum, a.weightDecay as number]);
+  return out.length === 1 ? out[0] : out;
+});
 native.set('LeakyRelu', ({ x }, a, b) => b.run1('LeakyRelu', [x], [], [a.alpha as number]));
 native.set('Step', ({ x }, a, b) => b.run1('Step', [x], [], [a.alpha as number]));
 native.set('ClipByValue', ({ x }, a, b) => b.run1('ClipByValue', [x], [], [a.clipValueMin as number, a.clipValueMax as number]));

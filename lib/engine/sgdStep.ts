@@ -1,0 +1,45 @@
+/**
+ * One SGD step with momentum and L2 weight decay as one op. Written with TF.js ops it is six element-wise
+ * kernels per parameter, each allocating and writing a parameter-sized tensor (a 3072-1024-1024-10 MLP's update
+ * took 22 ms beside 36 ms for its forward and backward pass); PyTorch updates in place. Where the active backend
+ * registers {@link SGD_STEP} (aten: two passes in ATen) the step runs it; elsewhere the composite formula,
+ * unchanged. Both are PyTorch's `SGD(momentum, weight_decay)`: d = g + wd v; b = momentum b + d (b = d on the
+ * first step); v = v - lr b.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Kernel name of the fused step: inputs v, g (and b after the first step) to v' (and b' with momentum). */
+export const SGD_STEP = 'SgdStep';
+
+/** The new parameter and momentum buffer of one step. */
+export interface SgdStepResult {
+  /** v - lr b. */
+  value: tf.Tensor;
+  /** The new momentum buffer; absent when momentum is 0. */
+  buffer?: tf.Tensor;
+}
+
+/**
+ * One step for parameter `v` with gradient `g` and momentum buffer `b` (undefined on the first step). Returns
+ * new tensors (the caller assigns them); the inputs are untouched.
+ */
+export function sgdStep(v: tf.Tensor, g: tf.Tensor, b: tf.Tensor | undefined, lr: number, momentum: number, weightDecay: number): SgdStepResult {
+  const fused = v.dtype === 'float32' && g.dtype === 'float32' && tf.util.arraysEqual(v.shape, g.shape) && tf.getKernel(SGD_STEP, tf.getBackend());
+  if (fused) {
+    const inputs = (b ? { v, g, b } : { v, g }) as unknown as tf.NamedTensorMap;
+    const attrs = { lr, momentum, weightDecay } as unknown as tf.NamedAttrMap;
+    const out = tf.engine().runKernel(SGD_STEP, inputs, attrs) as tf.Tensor | tf.Tensor[];
+    const outs = Array.isArray(out) ? out : [out];
+    return momentum > 0 ? { value: outs[0], buffer: outs[1] } : { value: outs[0] };
+  }
+  return tf.tidy(() => {
+    let d = g;
+    if (weightDecay > 0) d = d.add(v.mul(weightDecay));
+    if (momentum > 0) {
+      const buffer = b ? b.mul(momentum).add(d) : d.clone();
+      return { value: v.sub(buffer.mul(lr)), buffer };
+    }
+    return { value: v.sub(d.mul(lr)) };
+  });
+}
