@@ -55,7 +55,7 @@ export type { TrainingMethod, OuterContext, InnerContext } from './training/meth
 export { outerContext } from './training/method';
 export { Sgd } from './training/sgd';
 export type { SgdOptions } from './training/sgd';
-export { constant, piecewise, cosine, cyclic } from './training/schedules';
+export { constant, piecewise, cosine, cyclic, linearWarmup } from './training/schedules';
 export type { Schedule } from './training/schedules';
 export { standard } from './training/standard';
 export { pgdAT, PGD_AT_ATTACK } from './training/pgdAT';

@@ -76,6 +76,7 @@ export const msg = {
   indexRange: (arg: string, i: number, v: number, n: number) => `${arg}[${i}]: must be an integer in [0, ${n - 1}], got ${fmt(v)}`,
   wilsonCounts: (k: number, n: number) => `wilson: needs integers 0 <= k <= n, got k = ${fmt(k)}, n = ${fmt(n)}`,
   peakAt: (v: number) => `peakAt: must lie in (0, 1), got ${fmt(v)}`,
+  startFactor: (v: number) => `startFactor: must lie in (0, 1], got ${fmt(v)}`,
   shapeDims: (arg: string, rank: number | undefined, v: unknown) =>
     `${arg}: must be ${rank === undefined ? 'a list of' : `${rank}`} positive integer dimensions, got ${fmt(v)}`,
   // data: CIFAR-10 forms, decoded-set cache, downloads (issue 14)

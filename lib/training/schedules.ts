@@ -44,3 +44,16 @@ export function cyclic(maxLr: number, epochs: number, peakAt = 0.4): Schedule {
     return u <= peakAt ? (maxLr * u) / peakAt : (maxLr * (1 - u)) / (1 - peakAt);
   };
 }
+
+/**
+ * `schedule` scaled by a linear warm-up over the first `epochs`: from `startFactor` of its rate at t = 0 to all
+ * of it at t = `epochs` (PyTorch's `LinearLR(start_factor, total_iters)` before the main schedule). Small CNNs
+ * under PGD-AT from scratch at eps 8/255 can stay at chance when the first steps run at the full rate (one seed in
+ * three at lr 0.02 on 5,000 CIFAR-10 images; all three learnt with one epoch of warm-up).
+ * @example linearWarmup(constant(0.02), 1)
+ */
+export function linearWarmup(schedule: Schedule, epochs: number, startFactor = 0.05): Schedule {
+  checkPositive(epochs, 'epochs');
+  if (!(startFactor > 0 && startFactor <= 1)) throw new Error(msg.startFactor(startFactor));
+  return (t) => schedule(t) * Math.min(1, startFactor + ((1 - startFactor) * Math.max(t, 0)) / epochs);
+}

@@ -11,7 +11,7 @@ import { mlp } from '../../lib/models/mlp';
 import { train } from '../../lib/training/trainer';
 import { pgdAT } from '../../lib/training/pgdAT';
 import { Sgd } from '../../lib/training/sgd';
-import { piecewise, cosine, cyclic } from '../../lib/training/schedules';
+import { piecewise, cosine, cyclic, linearWarmup, constant } from '../../lib/training/schedules';
 import { pgd } from '../../lib/attacks/pgd';
 import { crossEntropy } from '../../lib/losses/crossEntropy';
 import { saveCheckpoint, loadCheckpoint } from '../../lib/training/checkpoint';
@@ -41,6 +41,12 @@ test('schedules: piecewise, cosine and cyclic reference values', () => {
   assertClose([c(0), c(5), c(10)], [1, 0.5, 0], 1e-12);
   const y = cyclic(0.2, 15, 0.5);
   assertClose([y(0), y(7.5), y(15)], [0, 0.2, 0], 1e-12);
+  // 5% of the rate at 0, linear to all of it at 2 epochs, then the wrapped schedule's own values.
+  const w = linearWarmup(piecewise(0.1, [3]), 2);
+  assertClose([w(0), w(1), w(2), w(2.5), w(3)], [0.005, 0.0525, 0.1, 0.1, 0.01], 1e-12);
+  assertClose([linearWarmup(constant(1), 4, 0.5)(2)], [0.75], 1e-12);
+  assert.throws(() => linearWarmup(constant(1), 1, 0), /startFactor: must lie in \(0, 1\], got 0/);
+  assert.throws(() => linearWarmup(constant(1), 0), /epochs/);
 });
 
 const robustLoss = (m: Classifier, x: tf.Tensor, y: tf.Tensor1D) =>
