@@ -83,9 +83,11 @@ export function setup({ quiet = false, install = true, node = process.execPath }
     console.error('kernel-setup: node_modules/tslab is missing: run `npm ci` first.');
     return undefined;
   }
+  // tslab's kernel behind a launcher that orders its socket sends (kernel-setup/kernel.cjs says why).
+  const launcher = path.join(root, 'kernel-setup', 'kernel.cjs');
   const dir = path.join(found.dataDir, 'kernels', KERNEL_NAME);
   const spec = {
-    argv: [nodeBin, tslab, 'kernel', '--config-path', '{connection_file}'],
+    argv: [nodeBin, launcher, 'kernel', '--config-path', '{connection_file}'],
     display_name: 'TypeScript (robustlab)',
     language: 'typescript',
     metadata: { robustlab: { root, node: version } },

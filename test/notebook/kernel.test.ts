@@ -28,6 +28,33 @@ test('the smoke notebook runs through the real kernel with a Vega-Lite object, a
   assert.ok(r.ok, r.problems.join('\n'));
 });
 
+test('a burst of 6,000 outputs reaches the client whole and in order (tslab sends serialised, IOPub unbounded)', async () => {
+  if (!jupyter) return skip('output burst', 'no Jupyter');
+  const { setup, KERNEL_NAME } = (await import(path.join(root, 'kernel-setup/setup.mjs'))) as { setup: (o: { quiet: boolean }) => { python: string } | undefined; KERNEL_NAME: string };
+  const k = setup({ quiet: true });
+  assert.ok(k, 'kernel spec written');
+  // 3,000 display bundles and 3,000 console lines in one cell: with tslab's own sends this failed with "Socket
+  // is busy writing" (an unhandled rejection), and once that was caught, PUB's high-water mark dropped most lines.
+  const burst = [
+    `const nb = require(${JSON.stringify(path.join(root, 'dist/lib/notebook'))});`,
+    'for (let i = 0; i < 3000; i++) { nb.markdown(`md ${i} ` + "x".repeat(1000)); console.log(`log ${i}`); }',
+  ].join('\n');
+  const cell = (source: string, id: string) => ({ id, cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source });
+  const notebook = { cells: [cell(burst, 'burst'), cell('console.log("after")', 'after')], metadata: { kernelspec: { name: KERNEL_NAME, display_name: 'TypeScript (robustlab)', language: 'typescript' } }, nbformat: 4, nbformat_minor: 5 };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-burst-'));
+  fs.writeFileSync(path.join(dir, 'burst.ipynb'), JSON.stringify(notebook));
+  const r = spawnSync(k!.python, [path.join(root, 'kernel-setup/execute.py'), path.join(dir, 'burst.ipynb'), path.join(dir, 'out.ipynb'), '--kernel', KERNEL_NAME, '--timeout', '120'], { encoding: 'utf8' });
+  assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
+  const cells = JSON.parse(fs.readFileSync(path.join(dir, 'out.ipynb'), 'utf8')).cells as { outputs: { output_type: string; text?: string | string[]; data?: Record<string, string | string[]> }[] }[];
+  const text = (t: string | string[] | undefined) => [t ?? ''].flat().join('');
+  const md = cells[0].outputs.filter((o) => o.output_type === 'display_data').map((o) => text(o.data?.['text/plain']).split(' ')[1]);
+  const logs = cells[0].outputs.filter((o) => o.output_type === 'stream').map((o) => text(o.text)).join('').trim().split('\n');
+  const want = Array.from({ length: 3000 }, (_, i) => String(i));
+  assert.equal(md, want, 'every display bundle, in order');
+  assert.equal(logs, want.map((i) => `log ${i}`), 'every console line, in order');
+  assert.equal(cells[1].outputs.map((o) => text(o.text)), ['after\n']);
+});
+
 test('the main job: a failing cell stops its notebook only, is shown, and makes the exit code non-zero', () => {
   if (!jupyter) return skip('main job', 'no Jupyter');
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/reproduce.mjs'), '--profile', 'smoke', '--notebooks', path.join(__dirname, 'fixtures'), '--out', out, '--no-build'], { encoding: 'utf8', env: { ...process.env, ROBUSTLAB_PROFILE: 'quick' } });
