@@ -191,7 +191,7 @@ export { Tasks, taskKey, shardOf, parseShard, libraryHash, canonicalJson, readTa
 export type { TaskSpec, Shard, Json, ReadResult, Warn } from './notebook/index';
 // notebook helpers of the 1NN-vs-adversarial-training notebook (notebook 03)
 export {
-  allBinaryPairs, pairsOf, spacedIndices, nnSetOf, pairData, percentOf, meanOf, nnProblem, theorem2Row, xorToy, paperApgd, cnnArch,
+  allBinaryPairs, pairsOf, spacedIndices, spacedByClass, nnSetOf, pairData, percentOf, meanOf, nnProblem, theorem2Row, xorToy, paperApgd, cnnArch,
   cnnProblem, sharedProblems, figs45Rows, figs45Bars, fig6Rows, fig1Study, fig7Study, table1Rows, pooledEvaluation, nnVsTradesClaims,
   NN_EPS, CNN_METHODS, FIG45_MEASURES,
 } from './notebook/index';

@@ -42,5 +42,5 @@ export type { TaskSpec, Shard, Json, ReadResult, Warn } from './tasks';
 export { claimPairedGreater } from './pairedClaims';
 export { pagToyRun, pagToyPanel, pagData, gatedClaim, claimRankCorrelation, targetedRows, PAG_TOY_ATTACK } from './pag';
 export type { PagToyOptions, PagToyRun, PagData } from './pag';
-export { allBinaryPairs, pairsOf, spacedIndices, nnSetOf, pairData, percentOf, meanOf, nnProblem, theorem2Row, xorToy, paperApgd, cnnArch, cnnProblem, sharedProblems, figs45Rows, figs45Bars, fig6Rows, fig1Study, fig7Study, table1Rows, pooledEvaluation, nnVsTradesClaims, NN_EPS, CNN_METHODS, FIG45_MEASURES } from './nnVsTrades';
+export { allBinaryPairs, pairsOf, spacedIndices, spacedByClass, nnSetOf, pairData, percentOf, meanOf, nnProblem, theorem2Row, xorToy, paperApgd, cnnArch, cnnProblem, sharedProblems, figs45Rows, figs45Bars, fig6Rows, fig1Study, fig7Study, table1Rows, pooledEvaluation, nnVsTradesClaims, NN_EPS, CNN_METHODS, FIG45_MEASURES } from './nnVsTrades';
 export type { Pair, Row, Vectors, NnBudget, NnProblem, ToyPanel, CnnSizes, KeptModel, CnnProblem, Comparison, ClaimInputs } from './nnVsTrades';

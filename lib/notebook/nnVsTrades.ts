@@ -18,11 +18,13 @@ import { smallCnn } from '../models/smallCnn';
 import type { TrainingMethod } from '../training/method';
 import { standard } from '../training/standard';
 import { trades } from '../training/trades';
+import { constant, linearWarmup } from '../training/schedules';
 import { tradesBoth } from '../training/tradesBoth';
 import { evaluateModel, type Evaluation } from './evaluation';
 import { trainNamed } from './experiment';
 import { claimGreater, claimMostly, claimNotWorse, type ClaimVerdict } from './claims';
 import { binomialLower, binomialUpper } from './stats';
+import { msg } from '../messages';
 
 /** A binary problem: two class indices. */
 export type Pair = [number, number];
@@ -55,6 +57,30 @@ export function spacedIndices(n: number, k: number): number[] {
   const m = Math.min(n, k);
   return Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
 }
+
+/**
+ * About `k` indices of a labelled set, spread evenly over each class's own rows (k / classes per class, the
+ * remainder to the first classes; all of a class that has fewer), in increasing order. Plain
+ * {@link spacedIndices} over the whole set is biased when the rows follow a pattern of labels: the pairs'
+ * rows alternate between the two classes, so every 10th of 2,000 rows was one class only (200 evaluated images
+ * of a binary problem, all of class a).
+ */
+export function spacedByClass(y: ArrayLike<number>, numClasses: number, k: number): number[] {
+  const rows: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < y.length; i++) {
+    if (!rows[y[i]]) throw new Error(msg.labels('y', numClasses, y[i], y[i]));
+    rows[y[i]].push(i);
+  }
+  const out: number[] = [];
+  rows.forEach((r, c) => {
+    const want = Math.floor(k / numClasses) + (c < k % numClasses ? 1 : 0);
+    for (const j of spacedIndices(r.length, want)) out.push(r[j]);
+  });
+  return out.sort((a, b) => a - b);
+}
+
+/** The evaluated rows of a dataset: {@link spacedByClass} over its labels. */
+const evalRows = (ds: Dataset, k: number): number[] => spacedByClass(ds.y, ds.numClasses, k);
 
 /** A dataset (or its rows `idx`) as flat points in [0, 1] (bytes / 255) for {@link nnRobustness}. */
 export function nnSetOf(ds: Dataset, idx?: number[]): NnSet {
@@ -95,14 +121,14 @@ export interface NnProblem {
 
 /**
  * Exact 1NN robust accuracy of one problem in l2 and l-inf ({@link NN_EPS}) on `nTest` test images and `nTrain`
- * training images (evenly spaced; training images exclude themselves as neighbours). An open point counts as not
+ * training images (evenly spaced within each class; training images exclude themselves as neighbours). An open point counts as not
  * robust in the per-image vectors (the conservative end of its interval); the row gives the interval's midpoint.
  */
 export async function nnProblem(name: string, data: { train: Dataset; test: Dataset }, nTest: number, nTrain: number, budget: NnBudget): Promise<NnProblem> {
   const t0 = Date.now();
   const trainSet = nnSetOf(data.train);
-  const trainIdx = spacedIndices(data.train.shape[0], nTrain);
-  const q = { test: nnSetOf(data.test, spacedIndices(data.test.shape[0], nTest)), train: nnSetOf(data.train, trainIdx) };
+  const trainIdx = evalRows(data.train, nTrain);
+  const q = { test: nnSetOf(data.test, evalRows(data.test, nTest)), train: nnSetOf(data.train, trainIdx) };
   const vectors: Vectors = {};
   const settled: Record<NnStage, number> = { misclassified: 0, theorem1: 0, halfSpace: 0, exact: 0, budget: 0 };
   const row: Row = { problem: name };
@@ -221,6 +247,8 @@ export interface CnnSizes {
   earlyEpochs: number;
   batchSize: number;
   lr: number;
+  /** Epochs of linear learning-rate warm-up ({@link linearWarmup}; default 0: none). */
+  warmupEpochs?: number;
   innerSteps: number;
   tbBetas: readonly number[];
   evalN: number;
@@ -249,13 +277,13 @@ export interface CnnProblem {
 
 /**
  * Trains S, E_S, T_R, TRADES at each beta of `tbBetas` and T_B_A on one problem (SGD, momentum 0.9, weight decay
- * 2e-4) and evaluates each on `evalN` evenly spaced training and test images with APGD-CE and APGD-margin in l2 and
- * l-inf: robust = right under both attacks of a norm, "both" = right under all four. T_B is the beta of the grid
+ * 2e-4, after `warmupEpochs` of warm-up) and evaluates each on `evalN` training and test images, evenly spaced
+ * within each class, with APGD-CE and APGD-margin in l2 and l-inf: robust = right under both attacks of a norm, "both" = right under all four. T_B is the beta of the grid
  * (T_R's 6 included) with the best test robust accuracy under both norms. `keep` keeps T_R and its training images.
  */
 export async function cnnProblem(name: string, data: { train: Dataset; test: Dataset }, z: CnnSizes, keep: boolean): Promise<CnnProblem> {
   const trT = toTensors(data.train);
-  const evT = { train: toTensors(data.train, spacedIndices(data.train.shape[0], z.evalN)), test: toTensors(data.test, spacedIndices(data.test.shape[0], z.evalN)) };
+  const evT = { train: toTensors(data.train, evalRows(data.train, z.evalN)), test: toTensors(data.test, evalRows(data.test, z.evalN)) };
   const step = { eps: NN_EPS.linf, steps: z.innerSteps, stepSize: 2 / 255, randomStart: 'normal' as const, startStd: 0.001 };
   const attacks = {
     'l2 ce': paperApgd('l2', 'ce', z.apgdSteps), 'l2 margin': paperApgd('l2', 'margin', z.apgdSteps),
@@ -275,6 +303,7 @@ export async function cnnProblem(name: string, data: { train: Dataset; test: Dat
     const t = await trainNamed({
       name: `${m} ${name}`, model: cnnArch(z.channels), method: make(), data: trT, epochs, batchSize: z.batchSize,
       optimizer: { lr: z.lr, momentum: 0.9, weightDecay: 2e-4 },
+      schedule: z.warmupEpochs ? linearWarmup(constant(z.lr), z.warmupEpochs) : undefined,
     });
     seconds[m] = t.seconds;
     const vec: Vectors = {};
@@ -365,7 +394,7 @@ export async function fig1Study(kept: KeptModel, label: string, apgdSteps: numbe
  */
 export async function fig7Study(train: Dataset, n: number, budget: NnBudget, tr?: { x: tf.Tensor; adv: tf.Tensor }): Promise<{ rows: Row[]; hist: Row[] }> {
   const set = nnSetOf(train);
-  const idx = spacedIndices(train.shape[0], n);
+  const idx = evalRows(train, n);
   const rec = await nnRobustness(set, nnSetOf(train, idx), {
     norm: 'l2', eps: NN_EPS.l2, radiusCap: Infinity, exactAll: true, keepPerturbations: true, selfIndex: Int32Array.from(idx), ...budget,
   });
@@ -405,7 +434,7 @@ export async function table1Rows(data: { train: Dataset; test: Dataset }, channe
   const trT = toTensors(data.train);
   const flat = tf.reshape(trT.x, [data.train.shape[0], -1]);
   const build = (performance.now() - s) / 1000;
-  const teT = toTensors(data.test, spacedIndices(data.test.shape[0], 500));
+  const teT = toTensors(data.test, evalRows(data.test, 500));
   s = performance.now();
   await nearestNeighbours(flat, teT.x);
   const inferNN = (performance.now() - s) / 1000 / teT.x.shape[0];

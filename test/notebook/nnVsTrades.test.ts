@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { engine } from '../helpers/setup';
 import type { Dataset } from '../../lib/data/dataset';
 import {
-  allBinaryPairs, pairsOf, spacedIndices, nnSetOf, percentOf, meanOf, figs45Rows, figs45Bars, fig6Rows, pooledEvaluation, nnProblem,
+  allBinaryPairs, pairsOf, spacedIndices, spacedByClass, nnSetOf, percentOf, meanOf, figs45Rows, figs45Bars, fig6Rows, pooledEvaluation, nnProblem,
   type Comparison, type Vectors,
 } from '../../lib/notebook/nnVsTrades';
 
@@ -25,6 +25,15 @@ test('allBinaryPairs, pairsOf, spacedIndices', () => {
   assert.is(pairsOf([], all), all);
   assert.equal(spacedIndices(10, 4), [0, 2, 5, 7]);
   assert.equal(spacedIndices(3, 8), [0, 1, 2]);
+  // Alternating labels (as a pair's rows): every other row of the whole set would be class 0 only.
+  const alt = Array.from({ length: 20 }, (_, i) => i % 2);
+  assert.equal(spacedIndices(20, 10).map((i) => alt[i]), Array(10).fill(0));
+  const picked = spacedByClass(alt, 2, 10);
+  assert.equal(picked, [0, 1, 4, 5, 8, 9, 12, 13, 16, 17]);
+  assert.equal(picked.filter((i) => alt[i] === 1).length, 5);
+  // The remainder goes to the first classes; a small class gives all it has.
+  assert.equal(spacedByClass([0, 0, 0, 0, 1, 2, 2], 3, 7).map((i) => [0, 0, 0, 0, 1, 2, 2][i]), [0, 0, 0, 1, 2, 2]);
+  assert.throws(() => spacedByClass([0, 3], 2, 2), /y/);
 });
 
 test('percentOf, meanOf; nnSetOf maps bytes to [0, 1]', () => {
@@ -64,7 +73,7 @@ test('nnProblem: two separated clusters are robust at 1.74 and 8/255; no tensors
   const img = (v: number) => Array.from({ length: 16 }, () => v);
   const ds = (n: number): Dataset => ({
     name: 'c', x: u8(Array.from({ length: n }, (_, i) => img(i % 2 ? 255 : 0)).flat()), y: Int32Array.from({ length: n }, (_, i) => i % 2),
-    shape: [n, 4, 4, 1], classNames: ['a', 'b'],
+    shape: [n, 4, 4, 1], numClasses: 2, classNames: ['a', 'b'],
   } as Dataset);
   const before = tf.memory().numTensors;
   const r = await nnProblem('a-b', { train: ds(6), test: ds(4) }, 4, 4, { maxCandidates: 4, maxConstraints: 8 });
