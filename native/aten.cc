@@ -463,16 +463,39 @@ std::unordered_map<std::string, Kernel> buildKernels() {
     for (size_t i = 1; i < in.size(); i++) s.add_(in[i]);
     return {s};
   };
-  // One SGD step with momentum and L2 weight decay, PyTorch's update in two passes instead of the six element-wise
-  // ops (each allocating a parameter-sized tensor) of the composite: d = g + wd v; b' = mom b + d (b' = d on the
-  // first step); v' = v - lr b'. inputs v, g[, b]; ints = [hasBuffer, useMomentum]; floats = [lr, momentum, wd].
-  // Outputs v' (and b' with momentum).
+  // One SGD step with momentum and L2 weight decay in one pass, instead of the composite's six element-wise
+  // kernels (each allocating a parameter-sized tensor): d = g + v wd; b' = b mom + d (b' = d on the first step);
+  // v' = v - b' lr. Each product and sum is rounded to float32 on its own, in the composite's order (this file is
+  // built without FMA contraction), so the results equal the composite's bit for bit. inputs v, g[, b];
+  // ints = [hasBuffer, useMomentum]; floats = [lr, momentum, wd]. Outputs v' (and b' with momentum).
   k["SgdStep"] = [](T in, I i, F f) -> Tensors {
-    const at::Tensor& v = in[0];
-    at::Tensor d = f[2] != 0 ? at::add(in[1], v, f[2]) : in[1];
-    if (!i[1]) return {at::add(v, d, -f[0])};
-    at::Tensor buf = i[0] ? at::add(d, in[2], f[1]) : (f[2] != 0 ? d : d.clone());
-    return {at::add(v, buf, -f[0]), buf};
+    const at::Tensor v = in[0].contiguous(), g = in[1].contiguous();
+    const bool hasBuffer = i[0] != 0, useMomentum = i[1] != 0;
+    const at::Tensor b = hasBuffer ? in[2].contiguous() : at::Tensor();
+    const float lr = static_cast<float>(f[0]), mom = static_cast<float>(f[1]), wd = static_cast<float>(f[2]);
+    at::Tensor nv = at::empty_like(v), nb = useMomentum ? at::empty_like(v) : at::Tensor();
+    const float *pv = v.data_ptr<float>(), *pg = g.data_ptr<float>(), *pb = hasBuffer ? b.data_ptr<float>() : nullptr;
+    float *ov = nv.data_ptr<float>(), *ob = useMomentum ? nb.data_ptr<float>() : nullptr;
+    parallelRange(v.numel(), 1 << 15, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; j++) {
+        float d = pg[j];
+        if (wd != 0) {
+          const float decay = pv[j] * wd;
+          d = d + decay;
+        }
+        if (useMomentum) {
+          if (hasBuffer) {
+            const float kept = pb[j] * mom;
+            d = kept + d;
+          }
+          ob[j] = d;
+        }
+        const float step = d * lr;
+        ov[j] = pv[j] - step;
+      }
+    });
+    if (useMomentum) return {nv, nb};
+    return {nv};
   };
   k["Select"] = [](T in, I, F) -> Tensors {
     at::Tensor c = in[0];

@@ -121,7 +121,7 @@ function main() {
   // A CUDA build of torch registers its CUDA kernels from libtorch_cuda; link it so that device 'cuda' can work.
   for (const extra of ['torch_cuda', 'c10_cuda']) if (exists(path.join(torch.lib, `lib${extra}.so`))) libs.push(extra);
   const args = [
-    '-O3', '-std=c++17', '-fPIC', '-shared', '-fvisibility=hidden', '-fexceptions',
+    '-O3', '-std=c++17', '-ffp-contract=off', '-fPIC', '-shared', '-fvisibility=hidden', '-fexceptions',
     '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     ...(torch.abi !== null ? [`-D_GLIBCXX_USE_CXX11_ABI=${torch.abi}`] : []),
     // The compiler's own system directories stay out: naming them again breaks libstdc++'s #include_next.
