@@ -404,6 +404,31 @@ export const zoo = zooCoordinate;
 /** {@link zoo}'s record form. */
 export const zooRecord = zoo.record;
 
+/**
+ * ZOO's query block: for each row `i` of `rows`, 1 + 2c copies of `src`'s row i, copy 1 + 2q moved by +step and
+ * copy 2 + 2q by -step along the q-th of c distinct coordinates drawn from `rng` (row after row, so the draws do
+ * not depend on how the block is used). Returns the block and each row's coordinates.
+ */
+function coordinateProbes(src: Float32Array, rows: readonly number[], d: number, c: number, step: number, rng: Rng): { buf: Float32Array; coords: number[][] } {
+  const per = 1 + 2 * c;
+  const buf = new Float32Array(rows.length * per * d);
+  const coords: number[][] = [];
+  rows.forEach((i, k) => {
+    const cs: number[] = [];
+    while (cs.length < c) {
+      const j = rng.int(d);
+      if (!cs.includes(j)) cs.push(j);
+    }
+    coords.push(cs);
+    for (let r = 0; r < per; r++) buf.set(src.subarray(i * d, (i + 1) * d), (k * per + r) * d);
+    cs.forEach((j, q) => {
+      buf[(k * per + 1 + 2 * q) * d + j] += step;
+      buf[(k * per + 2 + 2 * q) * d + j] -= step;
+    });
+  });
+  return { buf, coords };
+}
+
 function zooLoop({ model, x, y, o, bounds }: LoopInput<ZooOptions>): LoopOutput {
   const [lo, hi] = bounds;
   const n = x.shape[0];
@@ -438,21 +463,7 @@ function zooLoop({ model, x, y, o, bounds }: LoopInput<ZooOptions>): LoopOutput 
     const s = active.length;
     // Query block per active example: the iterate, then +/- sigma along each chosen coordinate.
     const per = 1 + 2 * c;
-    const buf = new Float32Array(s * per * d);
-    const coords: number[][] = [];
-    active.forEach((i, k) => {
-      const cs: number[] = [];
-      while (cs.length < c) {
-        const j = rng.int(d);
-        if (!cs.includes(j)) cs.push(j);
-      }
-      coords.push(cs);
-      for (let r = 0; r < per; r++) buf.set(xa.subarray(i * d, (i + 1) * d), (k * per + r) * d);
-      cs.forEach((j, q) => {
-        buf[(k * per + 1 + 2 * q) * d + j] += o.sigma;
-        buf[(k * per + 2 + 2 * q) * d + j] -= o.sigma;
-      });
-    });
+    const { buf, coords } = coordinateProbes(xa, active, d, c, o.sigma, rng);
     const yq = new Int32Array(s * per);
     active.forEach((i, k) => yq.fill(labels[i], k * per, (k + 1) * per));
     const mq = tf.tidy(() => margin(model.apply(tf.tensor(buf, [s * per, ...inner]), { training: false }).logits, tf.tensor1d(yq, 'int32')));
@@ -540,22 +551,9 @@ function zooL2Loop({ model, x, y, o, bounds }: LoopInput<ZooL2Options>): LoopOut
   let adam = adamInit([n, d], true);
   const yq = tf.tensor1d(Int32Array.from({ length: n * per }, (_, k) => labels[Math.floor(k / per)]), 'int32');
   const xRep = tf.tidy(() => x.reshape([n, 1, d]).tile([1, per, 1]).reshape([n * per, d]));
+  const all = Array.from({ length: n }, (_, i) => i);
   for (let it = 0; it < iterations; it++) {
-    const buf = new Float32Array(n * per * d);
-    const coords: number[][] = [];
-    for (let i = 0; i < n; i++) {
-      const cs: number[] = [];
-      while (cs.length < c) {
-        const j = rng.int(d);
-        if (!cs.includes(j)) cs.push(j);
-      }
-      coords.push(cs);
-      for (let r = 0; r < per; r++) buf.set(w.subarray(i * d, (i + 1) * d), (i * per + r) * d);
-      cs.forEach((j, q) => {
-        buf[(i * per + 1 + 2 * q) * d + j] += o.h;
-        buf[(i * per + 2 + 2 * q) * d + j] -= o.h;
-      });
-    }
+    const { buf, coords } = coordinateProbes(w, all, d, c, o.h, rng);
     const [lossT, marginT, xaT] = tf.tidy(() => {
       const xa = tf.tensor2d(buf, [n * per, d]).tanh().add(1).div(2).mul(hi - lo).add(lo);
       const logits = model.apply(xa.reshape([n * per, ...inner]), { training: false }).logits;

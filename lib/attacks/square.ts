@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Bounds } from '../types';
+import type { Classifier } from '../models/classifier';
 import { Rng } from '../engine/seed';
 import { assert } from '../engine/assert';
 import { msg } from '../messages';
@@ -81,6 +82,36 @@ export const square = defineAttack<SquareOptions>({
 /** {@link square}'s record form. */
 export const squareRecord = square.record;
 
+/**
+ * Margins of the rows `idx` of a flat batch of images of `shape`, at their labels: one model query each (both
+ * Square loops count queries per call).
+ */
+function marginQuery(model: Classifier, labels: Int32Array, shape: [number, number, number]): (buf: Float32Array, idx: number[]) => Float32Array {
+  return (buf, idx) => {
+    const xq = tf.tensor(buf, [idx.length, ...shape]);
+    const yq = tf.tensor1d(Int32Array.from(idx, (g) => labels[g]), 'int32');
+    const m = marginsSync(model, xq, yq);
+    tf.dispose([xq, yq]);
+    return m;
+  };
+}
+
+/**
+ * The first query of the `open` rows of `xb` (their starting points), counted in `queries`: each row's best
+ * margin so far (-Infinity where not queried).
+ */
+function firstMargins(query: ReturnType<typeof marginQuery>, xb: Float32Array, open: number[], d: number, queries: number[]): Float64Array {
+  const marginMin = new Float64Array(queries.length).fill(-Infinity);
+  if (open.length) {
+    const m = query(takeFlatRows(xb, open, d), open);
+    open.forEach((g, k) => {
+      queries[g]++;
+      marginMin[g] = m[k];
+    });
+  }
+  return marginMin;
+}
+
 function squareLoop({ model, x, y, o, bounds }: LoopInput<SquareOptions>): LoopOutput {
   const [lo, hi] = bounds;
   const [H, W, C] = model.inputShape;
@@ -107,22 +138,8 @@ function squareLoop({ model, x, y, o, bounds }: LoopInput<SquareOptions>): LoopO
         for (let h = 0; h < H; h++) xb[i * d + (h * W + w) * C + c] = face(i * d + (h * W + w) * C + c, sign);
       }
   }
-  const marginMin = new Float64Array(n).fill(-Infinity);
-  // Margins of the rows `idx` of a flat batch: one model query each.
-  const query = (buf: Float32Array, idx: number[]) => {
-    const xq = tf.tensor(buf, [idx.length, H, W, C]);
-    const yq = tf.tensor1d(Int32Array.from(idx, (g) => labels[g]), 'int32');
-    const m = marginsSync(model, xq, yq);
-    tf.dispose([xq, yq]);
-    return m;
-  };
-  if (open.length) {
-    const m = query(takeFlatRows(xb, open, d), open);
-    open.forEach((g, k) => {
-      queries[g]++;
-      marginMin[g] = m[k];
-    });
-  }
+  const query = marginQuery(model, labels, [H, W, C]);
+  const marginMin = firstMargins(query, xb, open, d, queries);
   const updates = o.queries - 2;
   const side = (it: number) => Math.min(Math.max(Math.round(Math.sqrt(squareP(it, o.pInit, updates, o.rescaleSchedule) * H * W)), 1), H, W);
   for (let it = 0; it < updates; it++) {
@@ -239,21 +256,8 @@ function squareL2Loop({ model, x, y, o, bounds }: LoopInput<SquareOptions>): Loo
       }
     place(i, delta, xb, i * d);
   }
-  const marginMin = new Float64Array(n).fill(-Infinity);
-  const query = (buf: Float32Array, idx: number[]) => {
-    const xq = tf.tensor(buf, [idx.length, H, W, C]);
-    const yq = tf.tensor1d(Int32Array.from(idx, (g) => labels[g]), 'int32');
-    const m = marginsSync(model, xq, yq);
-    tf.dispose([xq, yq]);
-    return m;
-  };
-  if (open.length) {
-    const m = query(takeFlatRows(xb, open, d), open);
-    open.forEach((g, k) => {
-      queries[g]++;
-      marginMin[g] = m[k];
-    });
-  }
+  const query = marginQuery(model, labels, [H, W, C]);
+  const marginMin = firstMargins(query, xb, open, d, queries);
   const updates = o.queries - 2;
   for (let it = 0; it < updates; it++) {
     open = open.filter((g) => marginMin[g] > 0);
