@@ -2,7 +2,7 @@
 // that runs a named kernel on stored tensors. TF.js's NHWC data stays NHWC in memory; convolutions and pooling
 // see it through a channels-last NCHW view, which ATen's oneDNN path consumes without a layout copy.
 //
-// JS calls: init, write, read, free, count, bytes, heap, blas, op. `op(name, inIds, ints, floats)` returns a flat array
+// JS calls: init, write, read, free, count, bytes, heap, blas, op, sgdInPlace, gemm. `op(name, inIds, ints, floats)` returns a flat array
 // [nOut, (id, dtypeCode, rank, ...dims) per output]. Dtype codes: 0 float32, 1 int32, 2 bool.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -378,6 +378,96 @@ at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Po
 }
 
 
+// Float32 matrix products. Debian's libtorch runs them on the system BLAS, which machines here pin to
+// OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE, for correctness on some processors): about 245 GFLOP/s on 2
+// threads. libtorch's own oneDNN (libdnnl, which runs its convolutions) has an sgemm with kernels for the
+// processor it finds, independent of that setting: 430-490 GFLOP/s here. `gemm` picks it where its `dnnl_sgemm`
+// resolves (ROBUSTLAB_ATEN_GEMM=blas keeps the BLAS: the bench's like-for-like rows, the BLAS check).
+enum class Gemm { Blas, Onednn };
+Gemm gemm = Gemm::Blas;
+using DnnlSgemm = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
+                          float*, int64_t);
+DnnlSgemm dnnlSgemm = nullptr;
+
+DnnlSgemm findDnnlSgemm() {
+#ifdef __GLIBC__
+  if (void* f = dlsym(RTLD_DEFAULT, "dnnl_sgemm")) return reinterpret_cast<DnnlSgemm>(f);
+  if (void* h = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL)) return reinterpret_cast<DnnlSgemm>(dlsym(h, "dnnl_sgemm"));
+#endif
+  return nullptr;
+}
+
+// One row-major operand of dnnl_sgemm: the matrix m (rows x cols as the product uses it, after TF's transpose
+// flag) as stored data, its transpose flag and leading dimension; undefined where m's strides fit neither.
+struct GemmOperand {
+  const float* data = nullptr;
+  char trans = 'N';
+  int64_t ld = 0;
+};
+bool gemmOperand(const at::Tensor& m, GemmOperand& o) {
+  if (m.stride(1) == 1 && m.stride(0) >= std::max<int64_t>(1, m.size(1))) {
+    o = {m.data_ptr<float>(), 'N', m.stride(0)};
+    return true;
+  }
+  if (m.stride(0) == 1 && m.stride(1) >= std::max<int64_t>(1, m.size(0))) {
+    o = {m.data_ptr<float>(), 'T', m.stride(1)};
+    return true;
+  }
+  return false;
+}
+
+// a @ b for 2-D float32 CPU operands (either possibly a transposed view) by oneDNN's sgemm; undefined where it
+// does not apply or does not pay (then at::matmul runs). Batched products with a batch of one are squeezed to 2-D.
+at::Tensor onednnMatmul(const at::Tensor& a0, const at::Tensor& b0) {
+  if (gemm != Gemm::Onednn || !dnnlSgemm || a0.scalar_type() != at::kFloat || b0.scalar_type() != at::kFloat ||
+      !a0.device().is_cpu() || !b0.device().is_cpu() || a0.dim() != b0.dim() || a0.dim() < 2 || a0.dim() > 3)
+    return at::Tensor();
+  if (a0.dim() == 3 && (a0.size(0) != 1 || b0.size(0) != 1)) return at::Tensor();
+  at::Tensor a = a0.dim() == 3 ? a0.select(0, 0) : a0, b = b0.dim() == 3 ? b0.select(0, 0) : b0;
+  const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
+  if (b.size(0) != k || m == 0 || n == 0 || k == 0) return at::Tensor();
+  GemmOperand oa, ob;
+  if (!gemmOperand(a, oa)) a = a.contiguous(), gemmOperand(a, oa);
+  if (!gemmOperand(b, ob)) b = b.contiguous(), gemmOperand(b, ob);
+  // With b transposed oneDNN's sgemm ran at half its rate here (205 vs 420 GFLOP/s for [128, 3072] x
+  // [1024, 3072]^T), below OpenBLAS's Haswell kernels (238): the BLAS keeps that case.
+  if (ob.trans == 'T') return at::Tensor();
+  at::Tensor c = at::empty({m, n}, a.options());
+  if (dnnlSgemm(oa.trans, ob.trans, m, n, k, 1.f, oa.data, oa.ld, ob.data, ob.ld, 0.f, c.data_ptr<float>(), n) != 0)
+    return at::Tensor();
+  return a0.dim() == 3 ? c.unsqueeze(0) : c;
+}
+
+// The SGD update of lib/engine/sgdStep.ts over contiguous float32 tensors: d = g + v wd; b' = b mom + d (b' = d
+// without a buffer b); v' = v - b' lr (b' = d when there is no momentum, and no nb is written). Each product and
+// sum is rounded to float32 on its own, in the composite's order (this file is built without FMA contraction),
+// so the results equal the composite's bit for bit. nv and nb may be v and b themselves (the in-place update:
+// each element is read before it is written). floats = [lr, momentum, wd].
+void sgdPass(const at::Tensor& v, const at::Tensor& g, const at::Tensor& b, const at::Tensor& nv, const at::Tensor& nb, const Floats& f) {
+  const bool hasBuffer = b.defined(), useMomentum = nb.defined();
+  const float lr = static_cast<float>(f[0]), mom = static_cast<float>(f[1]), wd = static_cast<float>(f[2]);
+  const float *pv = v.data_ptr<float>(), *pg = g.data_ptr<float>(), *pb = hasBuffer ? b.data_ptr<float>() : nullptr;
+  float *ov = nv.data_ptr<float>(), *ob = useMomentum ? nb.data_ptr<float>() : nullptr;
+  parallelRange(v.numel(), 1 << 15, [&](int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; j++) {
+      float d = pg[j];
+      if (wd != 0) {
+        const float decay = pv[j] * wd;
+        d = d + decay;
+      }
+      if (useMomentum) {
+        if (hasBuffer) {
+          const float kept = pb[j] * mom;
+          d = kept + d;
+        }
+        ob[j] = d;
+      }
+      const float step = d * lr;
+      ov[j] = pv[j] - step;
+    }
+  });
+}
+
 std::unordered_map<std::string, Kernel> buildKernels() {
   std::unordered_map<std::string, Kernel> k;
   using T = const Tensors&;
@@ -472,28 +562,8 @@ std::unordered_map<std::string, Kernel> buildKernels() {
     const at::Tensor v = in[0].contiguous(), g = in[1].contiguous();
     const bool hasBuffer = i[0] != 0, useMomentum = i[1] != 0;
     const at::Tensor b = hasBuffer ? in[2].contiguous() : at::Tensor();
-    const float lr = static_cast<float>(f[0]), mom = static_cast<float>(f[1]), wd = static_cast<float>(f[2]);
     at::Tensor nv = at::empty_like(v), nb = useMomentum ? at::empty_like(v) : at::Tensor();
-    const float *pv = v.data_ptr<float>(), *pg = g.data_ptr<float>(), *pb = hasBuffer ? b.data_ptr<float>() : nullptr;
-    float *ov = nv.data_ptr<float>(), *ob = useMomentum ? nb.data_ptr<float>() : nullptr;
-    parallelRange(v.numel(), 1 << 15, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; j++) {
-        float d = pg[j];
-        if (wd != 0) {
-          const float decay = pv[j] * wd;
-          d = d + decay;
-        }
-        if (useMomentum) {
-          if (hasBuffer) {
-            const float kept = pb[j] * mom;
-            d = kept + d;
-          }
-          ob[j] = d;
-        }
-        const float step = d * lr;
-        ov[j] = pv[j] - step;
-      }
-    });
+    sgdPass(v, g, b, nv, nb, f);
     if (useMomentum) return {nv, nb};
     return {nv};
   };
@@ -645,7 +715,8 @@ std::unordered_map<std::string, Kernel> buildKernels() {
   k["BatchMatMul"] = [](T in, I i, F f) -> Tensors {
     at::Tensor a = i[0] ? in[0].transpose(-2, -1) : in[0];
     at::Tensor b = i[1] ? in[1].transpose(-2, -1) : in[1];
-    at::Tensor y = at::matmul(a, b);
+    at::Tensor y = onednnMatmul(a, b);
+    if (!y.defined()) y = at::matmul(a, b);
     if (i.size() > 2) {
       size_t next = 2;
       if (i[3]) y = y + in[next++];
@@ -784,6 +855,12 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
       throw std::runtime_error("ROBUSTLAB_DEVICE must be cpu or cuda, got '" + dev + "'");
     }
     at::set_num_threads(threads);
+    const char* g = std::getenv("ROBUSTLAB_ATEN_GEMM");
+    const std::string want = g ? g : "";
+    if (!want.empty() && want != "onednn" && want != "blas")
+      throw std::runtime_error("ROBUSTLAB_ATEN_GEMM must be onednn or blas, got '" + want + "'");
+    dnnlSgemm = findDnnlSgemm();
+    gemm = want != "blas" && dnnlSgemm ? Gemm::Onednn : Gemm::Blas;
 #ifdef __GLIBC__
     // Activations of a training step are tens of MiB, allocated and freed every step. glibc serves blocks
     // above its mmap threshold with mmap and unmaps them on free, so each step faults every page in again (and
@@ -805,6 +882,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     r.Set("device", dev);
     r.Set("threads", at::get_num_threads());
     r.Set("cuda", at::hasCUDA());
+    r.Set("gemm", gemm == Gemm::Onednn ? "onednn" : "blas");
+    r.Set("onednnSgemm", dnnlSgemm != nullptr);
     return r;
   });
 }
@@ -922,6 +1001,54 @@ Napi::Value Bytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
+// gemm([name]) -> the product path in use, "onednn" or "blas"; with a name, switches to it first (onednn only
+// where dnnl_sgemm resolved).
+Napi::Value GemmChoice(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() > 0 && info[0].IsString()) {
+      const std::string want = info[0].As<Napi::String>().Utf8Value();
+      if (want == "blas") gemm = Gemm::Blas;
+      else if (want == "onednn" && dnnlSgemm) gemm = Gemm::Onednn;
+      else if (want == "onednn") throw std::runtime_error("aten: gemm 'onednn' unavailable: this libtorch's oneDNN exports no dnnl_sgemm");
+      else throw std::runtime_error("aten: gemm must be onednn or blas, got '" + want + "'");
+    }
+    return Napi::String::New(info.Env(), gemm == Gemm::Onednn ? "onednn" : "blas");
+  });
+}
+
+// A tensor the store alone holds, with a storage no other tensor (a view, an alias) shares: writing into it
+// changes no other TF.js tensor.
+bool exclusive(const at::Tensor& t) {
+  return t.defined() && t.use_count() == 1 && t.storage().use_count() == 1 && t.is_contiguous() && t.device().is_cpu() &&
+         t.scalar_type() == at::kFloat;
+}
+
+// sgdInPlace(vId, gId, bId or -1, lr, momentum, wd) -> true when v (and b) were updated in place: the SGD step of
+// sgdPass written into v's and b's own storage, as PyTorch's optimiser does, instead of two new parameter-sized
+// tensors per step. False (nothing written) when either is not exclusive (see exclusive()), a shape or dtype
+// differs, or momentum is used without a buffer: the caller then runs the allocating SgdStep kernel.
+Napi::Value SgdInPlace(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const at::Tensor& v = get(info[0].As<Napi::Number>().Int64Value());
+    const at::Tensor g = get(info[1].As<Napi::Number>().Int64Value()).contiguous();
+    const int64_t bId = info[2].As<Napi::Number>().Int64Value();
+    const Floats f = {info[3].As<Napi::Number>().DoubleValue(), info[4].As<Napi::Number>().DoubleValue(), info[5].As<Napi::Number>().DoubleValue()};
+    const bool useMomentum = f[1] != 0;
+    const auto no = Napi::Boolean::New(info.Env(), false);
+    if (!exclusive(v) || g.scalar_type() != at::kFloat || !g.device().is_cpu() || g.sizes() != v.sizes()) return no;
+    if (useMomentum != (bId >= 0)) return no;
+    const at::Tensor none;
+    if (!useMomentum) {
+      sgdPass(v, g, none, v, none, f);
+      return Napi::Boolean::New(info.Env(), true);
+    }
+    const at::Tensor& b = get(bId);
+    if (!exclusive(b) || b.sizes() != v.sizes() || b.is_same(v)) return no;
+    sgdPass(v, g, b, v, b, f);
+    return Napi::Boolean::New(info.Env(), true);
+  });
+}
+
 // op(name, inIds, ints, floats) -> [nOut, (id, dtype, rank, ...dims)*]
 Napi::Value Op(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -959,6 +1086,8 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("bytes", Napi::Function::New(env, Bytes));
   exports.Set("heap", Napi::Function::New(env, Heap));
   exports.Set("op", Napi::Function::New(env, Op));
+  exports.Set("sgdInPlace", Napi::Function::New(env, SgdInPlace));
+  exports.Set("gemm", Napi::Function::New(env, GemmChoice));
   exports.Set("blas", Napi::Function::New(env, Blas));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;

@@ -5,7 +5,8 @@
  * active backend registers {@link SGD_STEP} (aten: one pass that rounds each product and sum as the composite
  * does, so the results are equal bit for bit) the step runs it; elsewhere the composite formula, unchanged.
  * Both are PyTorch's `SGD(momentum, weight_decay)`: d = g + wd v; b = momentum b + d (b = d on the first step);
- * v = v - lr b.
+ * v = v - lr b. {@link sgdStepInPlace} writes the same step into the variables' own storage where the backend
+ * can (aten: when nothing else holds their data), which saves allocating two parameter-sized tensors per step.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,6 +20,24 @@ export interface SgdStepResult {
   value: tf.Tensor;
   /** The new momentum buffer; absent when momentum is 0. */
   buffer?: tf.Tensor;
+}
+
+/** A backend that can update a parameter and its buffer in place (aten's `sgdInPlace`). */
+interface InPlaceSgd {
+  sgdInPlace(v: tf.TensorInfo, g: tf.TensorInfo, b: tf.TensorInfo | undefined, lr: number, momentum: number, weightDecay: number): boolean;
+}
+
+/**
+ * The step of {@link sgdStep} written into `v` and `b` themselves (`b` undefined only without momentum), as
+ * PyTorch's optimiser does; the values equal {@link sgdStep}'s bit for bit. Returns false, with nothing
+ * changed, where the backend cannot (no in-place kernel, or another tensor shares either's data: a clone, a
+ * reshape, a saved copy), and the caller then assigns {@link sgdStep}'s new tensors.
+ */
+export function sgdStepInPlace(v: tf.Variable, g: tf.Tensor, b: tf.Variable | undefined, lr: number, momentum: number, weightDecay: number): boolean {
+  if ((momentum > 0) !== (b !== undefined) || v.dtype !== 'float32' || g.dtype !== 'float32' || !tf.util.arraysEqual(v.shape, g.shape)) return false;
+  const backend = tf.backend() as Partial<InPlaceSgd>;
+  if (typeof backend.sgdInPlace !== 'function') return false;
+  return backend.sgdInPlace(v, g, b, lr, momentum, weightDecay);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNonNegative } from '../tensor/validate';
-import { sgdStep } from '../engine/sgdStep';
+import { sgdStep, sgdStepInPlace } from '../engine/sgdStep';
 
 /** Options of {@link Sgd}. */
 export interface SgdOptions {
@@ -61,6 +61,8 @@ export class Sgd {
         const g = grads[v.name];
         if (!g) continue;
         const b = this.buffers.get(v);
+        // After the first step (which creates the buffer) the update runs in place where the backend can.
+        if ((b || momentum === 0) && sgdStepInPlace(v, g, momentum > 0 ? b : undefined, this.lr, momentum, this.weightDecay)) continue;
         const { value, buffer } = sgdStep(v, g, b, this.lr, momentum, this.weightDecay);
         if (buffer) {
           // PyTorch starts the buffer at the first gradient.

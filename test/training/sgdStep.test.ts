@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
-import { sgdStep, SGD_STEP } from '../../lib/engine/sgdStep';
+import { sgdStep, sgdStepInPlace, SGD_STEP } from '../../lib/engine/sgdStep';
 import { Sgd } from '../../lib/training/sgd';
 import { backends, compareWithCpu, withBackend } from '../helpers/backends';
 import { engine } from '../helpers/setup';
@@ -81,6 +81,75 @@ test('Sgd.apply over many steps keeps the tensor count and matches cpu', async (
   for (const name of (await backends()).filter((b) => b !== 'cpu')) {
     const got = await run(name);
     got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-5, `${name}: v[${i}] ${x} vs cpu ${want[i]}`));
+  }
+});
+
+/** Three Sgd steps on a parameter-sized variable; `hold` may take a second handle on v's data before each step. */
+function threeSteps(hold?: (v: tf.Variable) => tf.Tensor): { values: tf.TypedArray; kept: boolean[]; held: tf.TypedArray[] } {
+  const n = 50_000;
+  const init = tf.randomNormal([n], 0, 1, 'float32', 7);
+  const v = tf.variable(init, true, `inPlace-${tf.getBackend()}-${Math.random()}`);
+  init.dispose();
+  const g = tf.randomNormal([n], 0, 1, 'float32', 8);
+  const opt = new Sgd({ lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+  const kept: boolean[] = [];
+  const held: tf.TypedArray[] = [];
+  for (let i = 0; i < 3; i++) {
+    const h = hold?.(v);
+    const before = h ? h.dataSync().slice() : undefined;
+    const id = v.dataId;
+    opt.apply([v], { [v.name]: g });
+    kept.push(v.dataId === id);
+    if (h) {
+      const after = h.dataSync();
+      assert.ok(after.every((x, j) => Object.is(x, before![j])), `step ${i}: a held handle on v's old data changed`);
+      held.push(after.slice());
+      h.dispose();
+    }
+  }
+  const values = v.dataSync().slice();
+  opt.dispose();
+  tf.dispose([v, g]);
+  return { values, kept, held };
+}
+
+test('aten updates in place after the first step, bit for bit as the composite on cpu', async () => {
+  const want = await withBackend('cpu', () => threeSteps());
+  assert.equal(want.kept, [false, false, false], 'cpu assigns new tensors');
+  if (!(await backends()).includes('aten')) return;
+  const got = await withBackend('aten', () => {
+    const before = tf.memory().numTensors;
+    const r = threeSteps();
+    assert.is(tf.memory().numTensors, before, 'no tensor left behind');
+    return r;
+  });
+  assert.equal(got.kept, [false, true, true], 'the first step creates the buffer; the next two write in place');
+  const bad = got.values.findIndex((x, i) => !Object.is(x, want.values[i]));
+  assert.is(bad, -1, `v[${bad}] ${got.values[bad]} vs cpu ${want.values[bad]}`);
+});
+
+test('a clone or a reshape of the variable keeps its values: the step then allocates', async () => {
+  if (!(await backends()).includes('aten')) return;
+  for (const [what, hold] of [['clone', (v: tf.Variable) => v.clone()], ['reshape', (v: tf.Variable) => v.reshape([250, 200])]] as const) {
+    const r = await withBackend('aten', () => threeSteps(hold));
+    assert.equal(r.kept, [false, false, false], `${what}: never in place while another tensor shares v's data`);
+    const plain = await withBackend('aten', () => threeSteps());
+    assert.equal(Array.from(r.values), Array.from(plain.values), `${what}: same values as without the held handle`);
+  }
+});
+
+test('sgdStepInPlace refuses what it cannot do in place', async () => {
+  for (const name of await backends()) {
+    await withBackend(name, () => {
+      const v = tf.variable(tf.tensor1d(V), true, `refuse-${name}`);
+      const b = tf.variable(tf.tensor1d(B), true, `refuseB-${name}`);
+      const g = tf.tensor1d(G);
+      assert.not.ok(sgdStepInPlace(v, g, undefined, 0.1, 0.9, 0), `${name}: momentum without a buffer`);
+      assert.not.ok(sgdStepInPlace(v, g, b, 0.1, 0, 0), `${name}: a buffer without momentum`);
+      assert.not.ok(sgdStepInPlace(v, tf.tensor1d([1, 2]), b, 0.1, 0.9, 0), `${name}: a gradient of another shape`);
+      assert.equal(Array.from(v.dataSync()), V.map(Math.fround), `${name}: v untouched`);
+      tf.dispose([v, b, g]);
+    });
   }
 });
 

@@ -7,9 +7,18 @@ import * as path from 'node:path';
 import type { BlasInfo } from './blas';
 
 /** The functions native/aten.cc exports. Tensor ids are small integers owned by the addon's store. */
+/**
+ * Where aten's float32 matrix products run: `onednn`, the sgemm of libtorch's own oneDNN (kernels for the
+ * processor it finds: 430-490 GFLOP/s on 2 threads here, where OpenBLAS is pinned to its Haswell kernels at
+ * about 245), or `blas`, libtorch's BLAS. The default is onednn where libtorch's oneDNN exports `dnnl_sgemm`;
+ * ROBUSTLAB_ATEN_GEMM=blas keeps the BLAS. Products with the second operand transposed stay on the BLAS (oneDNN
+ * ran them at half its rate), as do batched products.
+ */
+export type GemmName = 'onednn' | 'blas';
+
 export interface AtenAddon {
   /** Sets the thread count and device; throws when the device is unusable. */
-  init(threads: number, device: string): { version: string; device: string; threads: number; cuda: boolean };
+  init(threads: number, device: string): { version: string; device: string; threads: number; cuda: boolean; gemm: GemmName; onednnSgemm: boolean };
   /** Copies row-major values into a new ATen tensor; returns its id. dtype: 0 float32, 1 int32, 2 bool. */
   write(values: Float32Array | Int32Array | Uint8Array, shape: number[], dtype: number): number;
   /** A row-major copy of a tensor's values. */
@@ -26,6 +35,13 @@ export interface AtenAddon {
   blas(threads: number): BlasInfo;
   /** Runs a native kernel; returns `[nOut, (id, dtype, rank, ...dims) per output]`. */
   op(name: string, inputs: number[], ints: number[], floats: number[]): number[];
+  /** The float32 product path in use (see {@link GemmName}); with a name, switches to it first. */
+  gemm(name?: GemmName): GemmName;
+  /**
+   * The SGD step of the SgdStep kernel written into v's (and b's) own storage; false, with nothing written,
+   * unless each is held by its id alone and shares its storage with no other tensor. bId -1: no buffer.
+   */
+  sgdInPlace(vId: number, gId: number, bId: number, lr: number, momentum: number, weightDecay: number): boolean;
   /** Names of the native kernels. */
   kernels: string[];
 }

@@ -92,6 +92,16 @@ export class AtenBackend extends tf.KernelBackend {
     return this.run(name, inputs, ints, floats)[0];
   }
 
+  /**
+   * One SGD step written into the storage of `v` and `b` (PyTorch's in-place update), when no other TF.js
+   * tensor holds their data ids and no other ATen tensor shares their storage; false, with nothing changed,
+   * otherwise (lib/engine/sgdStep.ts's `sgdStepInPlace`).
+   */
+  sgdInPlace(v: tf.TensorInfo, g: tf.TensorInfo, b: tf.TensorInfo | undefined, lr: number, momentum: number, weightDecay: number): boolean {
+    if (this.refCount(v.dataId) !== 1 || (b && this.refCount(b.dataId) !== 1)) return false;
+    return this.addon.sgdInPlace(this.id(v), this.id(g), b ? this.id(b) : -1, lr, momentum, weightDecay);
+  }
+
   override write(values: tf.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
     const dataId = {};
     this.move(dataId, values, shape, dtype, 1);

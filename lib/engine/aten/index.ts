@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addEngineNote } from '../backend';
-import { loadAddon } from './addon';
+import { loadAddon, type GemmName } from './addon';
 import { AtenBackend } from './backend';
 import { blasInfo, blasNote, blasVersion, blasWarning } from './blas';
 import { NATIVE_KERNELS, registerAtenKernels, setFallbackNote } from './kernels';
@@ -14,6 +14,7 @@ import { NATIVE_KERNELS, registerAtenKernels, setFallbackNote } from './kernels'
 export { AtenBackend } from './backend';
 export { NATIVE_KERNELS } from './kernels';
 export { blasInfo, blasVersion, isReferenceBlas, type BlasInfo } from './blas';
+export type { GemmName } from './addon';
 
 /** Options of {@link registerAtenBackend}. */
 export interface AtenOptions {
@@ -25,6 +26,20 @@ export interface AtenOptions {
 
 let registeredWith: { threads: number; device: string } | undefined;
 let warned = false;
+
+/** One line saying where float32 matrix products run (see {@link GemmName}). */
+function gemmNote(gemm: GemmName, onednn: boolean): string {
+  if (gemm === 'onednn') return "aten: float32 products on oneDNN's sgemm (ROBUSTLAB_ATEN_GEMM=blas: on the BLAS)";
+  return `aten: float32 products on the BLAS (${onednn ? 'ROBUSTLAB_ATEN_GEMM=blas' : "this libtorch's oneDNN exports no sgemm"})`;
+}
+
+/**
+ * Where float32 matrix products run now; with a name, switches first (tests and the bench compare both).
+ * Throws for 'onednn' where libtorch's oneDNN exports no sgemm.
+ */
+export function atenGemm(name?: GemmName): GemmName {
+  return loadAddon().gemm(name);
+}
 
 /**
  * Loads the native addon and registers the `aten` backend and its kernels; throws with the reason (and how to
@@ -56,7 +71,8 @@ export async function registerAtenBackend(
     `aten: libtorch ${init.version} on ${init.device} with ${init.threads} threads; ${NATIVE_KERNELS.length} native kernels` +
       (fallbacks.length ? `, ${fallbacks.length} others run on the cpu backend when used` : ''),
     blasNote(blas),
+    gemmNote(init.gemm, init.onednnSgemm),
     ...(warning ? [warning] : []),
   ];
-  return { versions: { libtorch: init.version, blas: blasVersion(blas) }, device: init.device, threads: init.threads, notes };
+  return { versions: { libtorch: init.version, blas: blasVersion(blas), gemm: init.gemm }, device: init.device, threads: init.threads, notes };
 }
