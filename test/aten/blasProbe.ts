@@ -1,12 +1,13 @@
 /**
  * Throughput of aten's matrix product against its convolution in the same process: the product goes through
- * the BLAS libtorch resolved, the convolution through oneDNN, so their ratio shows the BLAS without trusting
+ * the BLAS libtorch resolved (the probe switches products from oneDNN's sgemm to the BLAS while it measures),
+ * the convolution through oneDNN, so their ratio shows the BLAS without trusting
  * absolute times on a shared machine. Measured here (two loaded cores): 0.5-0.7 with OpenBLAS, 0.05 with
  * netlib's reference BLAS. Run as a script (`node --import tsx test/aten/blasProbe.ts`) it prints one JSON
  * line, for the test that checks a reference BLAS is caught.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerAtenBackend } from '../../lib/engine/aten';
+import { atenGemm, registerAtenBackend } from '../../lib/engine/aten';
 import '../../lib/engine/backend';
 
 /** The product's GFLOP/s over the convolution's below which the BLAS counts as a reference one. */
@@ -14,6 +15,15 @@ export const MIN_MATMUL_TO_CONV = 0.2;
 
 /** GFLOP/s of a 512x1024 by 1024x512 product and of a 3x3 convolution (16x32x32x64 -> 64), medians of 7. */
 export function matmulVsConv(): { matmul: number; conv: number; ratio: number } {
+  const gemm = atenGemm('blas');
+  try {
+    return measure();
+  } finally {
+    atenGemm(gemm);
+  }
+}
+
+function measure(): { matmul: number; conv: number; ratio: number } {
   const a = tf.randomUniform([512, 1024], -1, 1, 'float32', 1);
   const b = tf.randomUniform([1024, 512], -1, 1, 'float32', 2);
   const x = tf.randomUniform([16, 32, 32, 64], -1, 1, 'float32', 3) as tf.Tensor4D;
