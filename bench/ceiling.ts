@@ -2,8 +2,10 @@
  * The roofline of `npm run bench`: GFLOP/s of the large single-precision product (bench/flops.ts PRODUCT) on
  * the aten backend, run by bench/run.ts in a child process whose environment lacks OPENBLAS_CORETYPE, so that
  * OpenBLAS picks its kernels for this processor (machines here force Haswell kernels for correctness on some
- * processors: the rows keep that setting, this row alone drops it). Prints one JSON line:
- * {gflops, ms, blas, core, threads} or {error}.
+ * processors: the rows keep that setting, this row alone drops it). bench/run.ts runs it twice, with
+ * ROBUSTLAB_ATEN_GEMM=blas (OpenBLAS's own kernels) and =onednn (oneDNN's sgemm, which picks its kernels
+ * regardless), and takes the faster as the ceiling. Prints one JSON line:
+ * {gflops, ms, blas, core, threads, gemm} or {error}.
  * Usage: node --import tsx bench/ceiling.ts THREADS REPS
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -31,7 +33,8 @@ async function main(): Promise<void> {
   ts.sort((p, q) => p - q);
   const ms = ts[Math.floor(ts.length / 2)];
   const blas = blasInfo(loadAddon());
-  console.log(JSON.stringify({ gflops: (2 * m * k * n) / ms / 1e6, ms, blas: engineInfo().versions.blas, core: blas.core, threads: blas.threads }));
+  const { versions } = engineInfo();
+  console.log(JSON.stringify({ gflops: (2 * m * k * n) / ms / 1e6, ms, blas: versions.blas, core: blas.core, threads: blas.threads, gemm: versions.gemm }));
 }
 
 main().catch((e) => {

@@ -17,9 +17,11 @@
  * 10,000 CIFAR-sized references for each of 2,000 queries, lib/models/nearestNeighbour.ts: the same product
  * plus norms and a min).
  * Every row prints its GFLOP/s (convolutions and products counted, bench/flops.ts) and its share of the
- * machine's ceiling: the product's GFLOP/s in a child process without OPENBLAS_CORETYPE (bench/ceiling.ts),
- * measured in the same run (`--no-ceiling` skips it: on a reference BLAS it takes minutes). The header names
- * the BLAS of both sides.
+ * machine's ceiling: the product's GFLOP/s in child processes without OPENBLAS_CORETYPE, on OpenBLAS's own
+ * kernels and on oneDNN's sgemm, the faster of the two (bench/ceiling.ts), measured in the same run
+ * (`--no-ceiling` skips it: on a reference BLAS it takes minutes). The header names the BLAS of both sides
+ * and where aten's products run (ROBUSTLAB_ATEN_GEMM=blas puts them on the BLAS, like for like with PyTorch).
+ * The PyTorch child gets the thread settings the aten addon uses (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT).
  * Default backends: 'aten' where it registers, and 'wasm'; 'cpu' only on request (it runs at batch 8).
  */
 import { spawnSync } from 'node:child_process';
@@ -176,10 +178,20 @@ interface TorchRun {
   blas?: { name: string; file: string; threads: number; config?: string; core?: string };
 }
 
+/**
+ * The thread settings of the PyTorch child: those the aten addon sets for itself (lib/engine/aten/addon.ts),
+ * passed explicitly so that the torch side gets them whether or not aten ran first in this process (the
+ * wasm-only bench used to leave them out). Without them PyTorch's libgomp spins idle threads and OpenBLAS's
+ * workers yield for ~2^28 cycles, and on 2 cores PyTorch's mlp step took 25-32 ms instead of 15, its small-CNN
+ * step 30-50 ms instead of about 21 (2026-12-01).
+ */
+const TORCH_THREAD_ENV = { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4' };
+
 /** Times the same ops in PyTorch; a string says why there are no numbers. */
 function torch(name: string, b: Record<Op, number>, threads: number, n: number, ops: string[]): TorchRun | string {
   const script = path.join(__dirname, 'torch_bench.py');
-  const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops, params: PARAMS })], { encoding: 'utf8' });
+  const env = { ...process.env, ...TORCH_THREAD_ENV };
+  const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops, params: PARAMS })], { encoding: 'utf8', env });
   if (r.error) return TORCH_MISSING;
   if (r.status !== 0) {
     const err = r.stderr ?? '';
@@ -189,24 +201,39 @@ function torch(name: string, b: Record<Op, number>, threads: number, n: number, 
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchRun;
 }
 
-/** The ceiling of this run: the product's GFLOP/s with OpenBLAS on its own kernels (bench/ceiling.ts). */
-function ceiling(threads: number): { gflops: number; ms: number; line: string } | string {
-  const env = { ...process.env };
-  const forced = env.OPENBLAS_CORETYPE;
+/** One run of bench/ceiling.ts on the given product path, OPENBLAS_CORETYPE unset. */
+function ceilingRun(threads: number, gemm: 'blas' | 'onednn'): { gflops: number; ms: number; blas?: string; core?: string; threads?: number; gemm?: string } | string {
+  const env: NodeJS.ProcessEnv = { ...process.env, ROBUSTLAB_ATEN_GEMM: gemm };
   delete env.OPENBLAS_CORETYPE;
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'ceiling.ts'), String(threads), String(Math.max(3, reps))], { encoding: 'utf8', env });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  let c: { gflops?: number; ms?: number; blas?: string; core?: string; threads?: number; error?: string };
+  let c: { gflops?: number; ms?: number; blas?: string; core?: string; threads?: number; gemm?: string; error?: string };
   try {
     c = JSON.parse(last);
   } catch {
     return `ceiling child failed: ${(r.stderr ?? '').trim().split('\n').pop()}`;
   }
   if (c.error || !c.gflops) return `ceiling unavailable: ${c.error ?? 'no figure'}`;
+  return { ...c, gflops: c.gflops, ms: c.ms ?? NaN };
+}
+
+/**
+ * The ceiling of this run: the product's GFLOP/s on the faster of OpenBLAS's own kernels and oneDNN's sgemm
+ * (bench/ceiling.ts, OPENBLAS_CORETYPE unset for that row alone), so that no row can exceed it.
+ */
+function ceiling(threads: number): { gflops: number; ms: number; line: string } | string {
+  const forced = process.env.OPENBLAS_CORETYPE;
+  const blas = ceilingRun(threads, 'blas');
+  if (typeof blas === 'string') return blas;
+  const onednn = ceilingRun(threads, 'onednn');
+  const dnn = typeof onednn === 'string' || onednn.gemm !== 'onednn' ? undefined : onednn;
+  const top = dnn && dnn.gflops > blas.gflops ? dnn : blas;
   const line =
-    `ceiling: ${c.gflops.toFixed(0)} GFLOP/s, the [${PRODUCT.m}, ${PRODUCT.k}] x [${PRODUCT.k}, ${PRODUCT.n}] product on aten ` +
-    `(${c.blas}${c.core ? `, ${c.core} kernels` : ''}, ${c.threads} thread(s), OPENBLAS_CORETYPE unset; the rows run with ${forced ? `OPENBLAS_CORETYPE=${forced}` : 'it unset too'})`;
-  return { gflops: c.gflops, ms: c.ms ?? NaN, line };
+    `ceiling: ${top.gflops.toFixed(0)} GFLOP/s, the [${PRODUCT.m}, ${PRODUCT.k}] x [${PRODUCT.k}, ${PRODUCT.n}] product on aten, the faster of ` +
+    `${blas.blas}${blas.core ? ` on its ${blas.core} kernels` : ''} (${blas.gflops.toFixed(0)} GFLOP/s, OPENBLAS_CORETYPE unset) and ` +
+    `${dnn ? `oneDNN's sgemm (${dnn.gflops.toFixed(0)} GFLOP/s)` : "oneDNN's sgemm (not available)"}, ${blas.threads} thread(s); ` +
+    `the rows run with ${forced ? `OPENBLAS_CORETYPE=${forced}` : 'OPENBLAS_CORETYPE unset too'}`;
+  return { gflops: top.gflops, ms: top.ms, line };
 }
 
 /** One line naming a BLAS as either side reports it. */
@@ -255,7 +282,10 @@ async function main(): Promise<void> {
     const roof = ceilings.get(threads)!;
     const top = typeof roof === 'string' ? null : roof.gflops;
     const blasNote = info.notes.find((l) => l.startsWith('aten: BLAS'));
-    log(`bench: ${info.backend} on Node ${process.versions.node}${info.backend === 'aten' && blasNote ? `, ${blasNote.replace('aten: ', '')}` : info.backend === 'wasm' ? ' (its own SIMD kernels, no BLAS)' : ''}`);
+    const gemmNote = info.notes.find((l) => l.startsWith('aten: float32 products'));
+    const atenNotes = [blasNote, gemmNote].filter(Boolean).map((l) => l!.replace('aten: ', '')).join('; ');
+    log(`bench: ${info.backend} on Node ${process.versions.node}${info.backend === 'aten' && atenNotes ? `, ${atenNotes}` : info.backend === 'wasm' ? ' (its own SIMD kernels, no BLAS)' : ''}`);
+    if (info.backend !== 'aten') log(`bench: the PyTorch child runs with ${Object.entries(TORCH_THREAD_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, as beside aten`);
     // The cpu backend takes seconds per image-batch step: a small batch, one model, one rep.
     const small = info.backend === 'cpu';
     for (const m of small ? ['smallCnn'] : models) {
