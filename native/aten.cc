@@ -429,9 +429,10 @@ at::Tensor onednnMatmul(const at::Tensor& a0, const at::Tensor& b0) {
   GemmOperand oa, ob;
   if (!gemmOperand(a, oa)) a = a.contiguous(), gemmOperand(a, oa);
   if (!gemmOperand(b, ob)) b = b.contiguous(), gemmOperand(b, ob);
-  // With b transposed oneDNN's sgemm ran at half its rate here (205 vs 420 GFLOP/s for [128, 3072] x
-  // [1024, 3072]^T), below OpenBLAS's Haswell kernels (238): the BLAS keeps that case.
-  if (ob.trans == 'T') return at::Tensor();
+  // With b transposed and few rows of a, oneDNN's sgemm ran at half its rate here (205 vs 420 GFLOP/s for
+  // [128, 3072] x [1024, 3072]^T), below OpenBLAS's Haswell kernels (238): the BLAS keeps that case. From 512
+  // rows on it ran at 345-476 GFLOP/s (the 1NN search's [2000, 3072] x [10000, 3072]^T: 476).
+  if (ob.trans == 'T' && m < 512) return at::Tensor();
   at::Tensor c = at::empty({m, n}, a.options());
   if (dnnlSgemm(oa.trans, ob.trans, m, n, k, 1.f, oa.data, oa.ld, ob.data, ob.ld, 0.f, c.data_ptr<float>(), n) != 0)
     return at::Tensor();

@@ -16,6 +16,7 @@ const CASES: [string, () => tf.Tensor][] = [
   ['a b', () => tf.matMul(rand([37, 53], 1), rand([53, 29], 2))],
   ['a^T b (the weight gradient)', () => tf.matMul(rand([53, 37], 3), rand([53, 29], 4), true, false)],
   ['a b^T (the input gradient: stays on the BLAS)', () => tf.matMul(rand([37, 53], 5), rand([29, 53], 6), false, true)],
+  ['a b^T with 512 rows (a distance matrix: oneDNN)', () => tf.matMul(rand([515, 33], 22), rand([29, 33], 23), false, true)],
   ['a^T b^T', () => tf.matMul(rand([53, 37], 7), rand([29, 53], 8), true, true)],
   ['a batch of one', () => tf.matMul(rand([1, 37, 53], 9), rand([1, 53, 29], 10))],
   ['a batch of three (the BLAS)', () => tf.matMul(rand([3, 7, 5], 11), rand([3, 5, 4], 12))],

@@ -11,8 +11,8 @@ import type { BlasInfo } from './blas';
  * Where aten's float32 matrix products run: `onednn`, the sgemm of libtorch's own oneDNN (kernels for the
  * processor it finds: 430-490 GFLOP/s on 2 threads here, where OpenBLAS is pinned to its Haswell kernels at
  * about 245), or `blas`, libtorch's BLAS. The default is onednn where libtorch's oneDNN exports `dnnl_sgemm`;
- * ROBUSTLAB_ATEN_GEMM=blas keeps the BLAS. Products with the second operand transposed stay on the BLAS (oneDNN
- * ran them at half its rate), as do batched products.
+ * ROBUSTLAB_ATEN_GEMM=blas keeps the BLAS. Products of fewer than 512 rows by a transposed second operand stay on
+ * the BLAS (oneDNN ran them at half its rate), as do batched products.
  */
 export type GemmName = 'onednn' | 'blas';
 
