@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTraining } from '../engine/batchNorm';
+import { conv2dBias } from '../engine/convBias';
 import type { ParamStore } from './params';
 
 /** A layer: input and training flag to output. */
@@ -16,10 +17,7 @@ export function conv2d(p: ParamStore, name: string, inC: number, outC: number, k
   const b = opts.bias ? p.fanInUniform(`${name}.b`, [outC], k * k * inC) : undefined;
   const stride = opts.stride ?? 1;
   const padding = opts.padding ?? 'same';
-  return (x) => {
-    const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, padding);
-    return b ? y.add(b) : y;
-  };
+  return (x) => (b ? conv2dBias(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, stride, padding) : tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, padding));
 }
 
 /** Fully connected layer with bias. */

@@ -8,6 +8,7 @@ import type { AtenBackend } from './backend';
 import { FUSED_RELU_GRAD } from '../gradients';
 import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../batchNorm';
 import { SGD_STEP } from '../sgdStep';
+import { CONV2D_BIAS } from '../convBias';
 
 type Info = tf.TensorInfo;
 type Inputs = tf.NamedTensorInfoMap | Info[];
@@ -214,6 +215,16 @@ native.set('Conv2D', ({ x, filter }, a, b) => {
     a.dilations as number, a.pad as Pad, a.dimRoundingMode as Rounding,
   );
   return checked(b.run1('Conv2D', [x, filter], convGeometry(info)), info.outShape, b);
+});
+// conv2d + bias (lib/engine/convBias.ts): the bias goes into the convolution.
+native.set(CONV2D_BIAS, ({ x, filter, bias }, a, b) => {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides as number,
+    a.dilations as number, a.pad as Pad, a.dimRoundingMode as Rounding,
+  );
+  const out = checked(b.run1('Conv2D', [x, filter, bias], [...convGeometry(info), ACTIVATIONS.linear, 1, 0], [0.2]), info.outShape, b);
+  if (!out) throw new Error(`${CONV2D_BIAS} (aten): the native output's shape differs from TF.js's [${info.outShape}]`);
+  return out;
 });
 native.set('FusedConv2D', ({ x, filter, bias, preluActivationWeights: pr }, a, b) => {
   const act = ACTIVATIONS[(a.activation as string) ?? 'linear'];
