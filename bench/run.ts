@@ -21,7 +21,7 @@
  * kernels and on oneDNN's sgemm, the faster of the two (bench/ceiling.ts), measured in the same run
  * (`--no-ceiling` skips it: on a reference BLAS it takes minutes). The header names the BLAS of both sides
  * and where aten's products run (ROBUSTLAB_ATEN_GEMM=blas puts them on the BLAS, like for like with PyTorch).
- * The PyTorch child gets the thread settings the aten addon uses (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT).
+ * The PyTorch child gets the thread and malloc settings the aten addon uses (see TORCH_ENV).
  * Default backends: 'aten' where it registers, and 'wasm'; 'cpu' only on request (it runs at batch 8).
  */
 import { spawnSync } from 'node:child_process';
@@ -179,18 +179,26 @@ interface TorchRun {
 }
 
 /**
- * The thread settings of the PyTorch child: those the aten addon sets for itself (lib/engine/aten/addon.ts),
- * passed explicitly so that the torch side gets them whether or not aten ran first in this process (the
- * wasm-only bench used to leave them out). Without them PyTorch's libgomp spins idle threads and OpenBLAS's
- * workers yield for ~2^28 cycles, and on 2 cores PyTorch's mlp step took 25-32 ms instead of 15, its small-CNN
- * step 30-50 ms instead of about 21 (2026-12-01).
+ * The environment of the PyTorch child: the thread and allocator settings the aten addon gives itself
+ * (lib/engine/aten/addon.ts sets the first two in the environment; native/aten.cc's init makes the malloc calls
+ * that the MALLOC_* variables make here), passed explicitly so that both sides run alike whichever backends
+ * ran first in this process; a user's own values win. Without them PyTorch's time depended on the order of its
+ * work: glibc's dynamic mmap threshold left its training step faulting its activations in again every step
+ * unless a forward pass had run first (small CNN 33 vs 18.4 ms), and its spinning libgomp and OpenBLAS threads
+ * took the mlp step from 15 to 25-32 ms (2026-12-01).
  */
-const TORCH_THREAD_ENV = { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4' };
+const TORCH_ENV: Record<string, string> = {
+  OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+  OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4',
+  ...(process.env.MALLOC_MMAP_THRESHOLD_ || process.env.MALLOC_TRIM_THRESHOLD_ || process.env.MALLOC_MMAP_MAX_
+    ? {}
+    : { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(1 << 30), MALLOC_MMAP_MAX_: '0' }),
+};
 
 /** Times the same ops in PyTorch; a string says why there are no numbers. */
 function torch(name: string, b: Record<Op, number>, threads: number, n: number, ops: string[]): TorchRun | string {
   const script = path.join(__dirname, 'torch_bench.py');
-  const env = { ...process.env, ...TORCH_THREAD_ENV };
+  const env = { ...process.env, ...TORCH_ENV };
   const r = spawnSync(PYTHON, [script, JSON.stringify({ model: name, batches: b, threads, reps: n, ops, params: PARAMS })], { encoding: 'utf8', env });
   if (r.error) return TORCH_MISSING;
   if (r.status !== 0) {
@@ -285,7 +293,7 @@ async function main(): Promise<void> {
     const gemmNote = info.notes.find((l) => l.startsWith('aten: float32 products'));
     const atenNotes = [blasNote, gemmNote].filter(Boolean).map((l) => l!.replace('aten: ', '')).join('; ');
     log(`bench: ${info.backend} on Node ${process.versions.node}${info.backend === 'aten' && atenNotes ? `, ${atenNotes}` : info.backend === 'wasm' ? ' (its own SIMD kernels, no BLAS)' : ''}`);
-    if (info.backend !== 'aten') log(`bench: the PyTorch child runs with ${Object.entries(TORCH_THREAD_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, as beside aten`);
+    log(`bench: the PyTorch child runs with ${Object.entries(TORCH_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (aten's own settings)`);
     // The cpu backend takes seconds per image-batch step: a small batch, one model, one rep.
     const small = info.backend === 'cpu';
     for (const m of small ? ['smallCnn'] : models) {
