@@ -12,6 +12,8 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -602,6 +604,46 @@ bool gemmOperand(const at::Tensor& m, GemmOperand& o) {
 
 // a @ b for 2-D float32 CPU operands (either possibly a transposed view) by oneDNN's sgemm; undefined where it
 // does not apply or does not pay (then at::matmul runs). Batched products with a batch of one are squeezed to 2-D.
+// dnnl_sgemm (libdnnl 2.6, Debian's) corrupts the C heap when a signal is delivered to a thread inside it:
+// a Python loop of 512^3 products under a 0.3 ms SIGPROF timer aborted with "corrupted size vs. prev_size"
+// within seconds, as did `node --cpu-prof` over aten's products; oneDNN's convolutions and OpenBLAS did not.
+// So asynchronous signals are held back while it runs: blocked for good in the intra-op worker threads (at
+// init, see blockWorkerSignals) and, around each call, on the calling thread; they are delivered when the
+// product is done.
+#ifdef __GLIBC__
+sigset_t asyncSignals() {
+  sigset_t set;
+  sigfillset(&set);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&set, sig);
+  return set;
+}
+int workersBlocked = 0;  // the intra-op thread count blockWorkerSignals last ran for
+
+// Runs one piece of work per intra-op thread; each thread but the caller blocks asynchronous signals for good
+// (the pool's threads do nothing else with them: Node's signals belong to the main thread).
+void blockWorkerSignals() {
+  const int n = at::get_num_threads();
+  if (n == workersBlocked) return;
+  workersBlocked = n;
+  const pthread_t self = pthread_self();
+  parallelRange(n, 1, [self](int64_t, int64_t) {
+    if (pthread_equal(pthread_self(), self)) return;
+    const sigset_t set = asyncSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  });
+}
+
+// Blocks asynchronous signals on this thread for its lifetime, restoring the previous mask after.
+struct HeldSignals {
+  sigset_t previous;
+  HeldSignals() {
+    const sigset_t set = asyncSignals();
+    pthread_sigmask(SIG_BLOCK, &set, &previous);
+  }
+  ~HeldSignals() { pthread_sigmask(SIG_SETMASK, &previous, nullptr); }
+};
+#endif
+
 at::Tensor onednnMatmul(const at::Tensor& a0, const at::Tensor& b0) {
   if (gemm != Gemm::Onednn || !dnnlSgemm || a0.scalar_type() != at::kFloat || b0.scalar_type() != at::kFloat ||
       !a0.device().is_cpu() || !b0.device().is_cpu() || a0.dim() != b0.dim() || a0.dim() < 2 || a0.dim() > 3)
@@ -618,8 +660,15 @@ at::Tensor onednnMatmul(const at::Tensor& a0, const at::Tensor& b0) {
   // rows on it ran at 345-476 GFLOP/s (the 1NN search's [2000, 3072] x [10000, 3072]^T: 476).
   if (ob.trans == 'T' && m < 512) return at::Tensor();
   at::Tensor c = at::empty({m, n}, a.options());
-  if (dnnlSgemm(oa.trans, ob.trans, m, n, k, 1.f, oa.data, oa.ld, ob.data, ob.ld, 0.f, c.data_ptr<float>(), n) != 0)
-    return at::Tensor();
+  int status;
+  {
+#ifdef __GLIBC__
+    blockWorkerSignals();
+    HeldSignals held;
+#endif
+    status = dnnlSgemm(oa.trans, ob.trans, m, n, k, 1.f, oa.data, oa.ld, ob.data, ob.ld, 0.f, c.data_ptr<float>(), n);
+  }
+  if (status != 0) return at::Tensor();
   return a0.dim() == 3 ? c.unsqueeze(0) : c;
 }
 

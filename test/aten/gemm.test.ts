@@ -4,6 +4,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { atenBuilt, atenVsCpu, outputsOn, rand, restore, skipReason, useAten } from './common';
 import { engineInfo, initEngine } from '../../lib/engine/backend';
 import { atenGemm } from '../../lib/engine/aten';
@@ -75,6 +79,24 @@ if (!atenBuilt) {
       }
     });
   }
+
+  test("products on oneDNN survive a profiler's signals (dnnl_sgemm corrupted the heap when one arrived)", () => {
+    if (!onednn()) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'robustlab-gemm-'));
+    try {
+      const probe = path.join(__dirname, 'gemmSignalProbe.ts');
+      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, '--import', 'tsx', probe, '1500'], {
+        encoding: 'utf8', cwd: path.join(__dirname, '..', '..'), timeout: 60_000,
+      });
+      assert.is(r.status, 0, `probe died (signal ${r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { products: number; gemm: string; worst: number };
+      assert.is(out.gemm, 'onednn');
+      assert.ok(out.products > 50, `only ${out.products} products`);
+      assert.ok(out.worst < 1e-4, `largest difference from the BLAS ${out.worst}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('oneDNN and the BLAS give the same product of a dense layer to float32 rounding', async () => {
     if (!onednn()) return;
