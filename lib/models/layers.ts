@@ -42,7 +42,12 @@ export function batchNorm(p: ParamStore, name: string, channels: number, opts: {
   const momentum = opts.momentum ?? 0.1;
   const epsilon = opts.epsilon ?? 1e-5;
   return (x, training) => {
-    if (!training) return x.sub(runMean).mul(tf.rsqrt(runVar.add(epsilon)).mul(gamma)).add(beta);
+    if (!training) {
+      // PyTorch's inference form x * a + b, a = gamma / sqrt(var + eps), b = beta - mean * a: per-channel
+      // vectors, then two passes over x instead of three ((x - mean) * a + beta).
+      const a = tf.rsqrt(runVar.add(epsilon)).mul(gamma);
+      return x.mul(a).add(beta.sub(runMean.mul(a)));
+    }
     const { y, mean, unbiasedVariance } = batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, epsilon);
     // Running statistics are bookkeeping: they never reach the output, so no gradient flows into them.
     tf.tidy(() => {

@@ -6,6 +6,8 @@ import { mlp } from '../../lib/models/mlp';
 import { smallCnn } from '../../lib/models/smallCnn';
 import { resnet18, wideResnet } from '../../lib/models/resnet';
 import { uniform } from '../../lib/engine/seed';
+import { batchNorm } from '../../lib/models/layers';
+import { ParamStore } from '../../lib/models/params';
 
 test.before(engine);
 
@@ -66,6 +68,26 @@ test('input normalisation lives inside the model', () => {
 test('bad builder arguments fail naming the argument', () => {
   assert.throws(() => smallCnn({ numClasses: 0 }), /numClasses: must be an integer >= 1, got 0/);
   assert.throws(() => wideResnet({ depth: 12 }), /depth: must be 6n \+ 4/);
+});
+
+test('batch norm in eval mode is (x - running mean) / sqrt(running var + eps) * gamma + beta', () => {
+  const p = new ParamStore(0);
+  const layer = batchNorm(p, 'bn', 3, { epsilon: 1e-3 });
+  const v = p.named();
+  v['bn.runningMean'].assign(tf.tensor1d([0.5, -1, 2]));
+  v['bn.runningVar'].assign(tf.tensor1d([4, 0.25, 1]));
+  v['bn.gamma'].assign(tf.tensor1d([2, -1, 0.5]));
+  v['bn.beta'].assign(tf.tensor1d([0.1, 0, -3]));
+  const x = uniform([2, 4, 4, 3], -3, 3, 5);
+  const before = tf.memory().numTensors;
+  const y = tf.tidy(() => layer(x, false));
+  assert.is(tf.memory().numTensors, before + 1, 'numTensors');
+  const xs = x.dataSync();
+  const [m, va, g, b] = [[0.5, -1, 2], [4, 0.25, 1], [2, -1, 0.5], [0.1, 0, -3]];
+  const want = Array.from(xs, (xv, i) => ((xv - m[i % 3]) / Math.sqrt(va[i % 3] + 1e-3)) * g[i % 3] + b[i % 3]);
+  assertClose(y.dataSync(), want, 1e-5, 1e-5, 'eval batch norm');
+  tf.dispose([x, y]);
+  p.dispose();
 });
 
 test.run();
