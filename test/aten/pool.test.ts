@@ -60,7 +60,7 @@ if (!atenBuilt) {
 
   for (const [c, h, w] of [[16, 6, 8], [8, 4, 6], [12, 4, 4], [3, 5, 7]]) {
     test(`${c} channels, ${h}x${w}: values and gradient as the reference, NaN and ties included`, () => {
-      const shape = [2, h, w, c];
+      const shape: [number, number, number, number] = [2, h, w, c];
       const xv = values(2 * h * w * c, c * 7 + h, true);
       const outShape = [2, Math.floor(h / 2), Math.floor(w / 2), c];
       const dyv = Float32Array.from({ length: outShape.reduce((p, q) => p * q, 1) }, (_, i) => (i % 7) - 3.5);
