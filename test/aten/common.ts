@@ -4,6 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import * as assert from 'uvu/assert';
+import type { Test } from 'uvu';
 import { registerAtenBackend } from '../../lib/engine/aten';
 import { addonPath } from '../../lib/engine/aten/addon';
 import { Rng } from '../../lib/engine/seed';
@@ -23,6 +25,29 @@ export async function useAten(threads = 2): Promise<void> {
   previous = tf.getBackend();
   await registerAtenBackend({ threads });
   await tf.setBackend('aten');
+}
+
+/**
+ * The frame of an aten suite: with the addon built, `body` adds its tests, run on aten (2 threads) and the
+ * backend restored after; without it, the suite's one test is that registering aten fails with how to build
+ * it (scripts/test.mjs counts uvu's skipped tests as failures).
+ */
+export function atenSuite(test: Test, body: () => void): void {
+  if (!atenBuilt) {
+    console.log(skipReason);
+    test('without the addon, registering aten fails with how to build it', async () => {
+      try {
+        await registerAtenBackend({ threads: 1 });
+        assert.unreachable('registerAtenBackend should throw without the addon');
+      } catch (e) {
+        assert.match((e as Error).message, /npm run build:native/);
+      }
+    });
+    return;
+  }
+  test.before(() => useAten(2));
+  test.after(restore);
+  body();
 }
 
 /** Restores the backend that was active before {@link useAten}. */

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
-import { atenBuilt, atenVsCpu, rand, restore, skipReason, useAten } from './common';
+import { atenSuite, atenVsCpu, rand } from './common';
 
 const test = suite('aten few-channel input gradient');
 const TOL = 1e-5;
@@ -33,13 +33,7 @@ const CASES: [string, Parameters<typeof inputGrad>][] = [
   ['3 channels, 12 outputs (not a multiple of 8: oneDNN)', [2, 8, 8, 3, 12, 3, 3, 'same', 25]],
 ];
 
-if (!atenBuilt) {
-  console.log(skipReason);
-  test('without the addon there is no aten kernel to check', () => assert.ok(!atenBuilt));
-} else {
-  test.before(() => useAten(2));
-  test.after(restore);
-
+atenSuite(test, () => {
   for (const [what, args] of CASES) {
     test(`${what}: equal to cpu`, async () => {
       const before = tf.memory().numTensors;
@@ -57,6 +51,6 @@ if (!atenBuilt) {
     });
     assert.ok(e <= TOL, `relative error ${e}`);
   });
-}
+});
 
 test.run();

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { atenBuilt, atenVsCpu, outputsOn, rand, restore, skipReason, useAten } from './common';
+import { atenSuite, atenVsCpu, outputsOn, rand } from './common';
 import { engineInfo, initEngine } from '../../lib/engine/backend';
 import { atenGemm } from '../../lib/engine/aten';
 
@@ -31,13 +31,7 @@ const CASES: [string, () => tf.Tensor][] = [
   ['an empty inner dimension', () => tf.matMul(tf.zeros([4, 0]), tf.zeros([0, 3]))],
 ];
 
-if (!atenBuilt) {
-  console.log(skipReason);
-  test('without the addon there is nothing to switch', () => assert.ok(!atenBuilt));
-} else {
-  test.before(() => useAten(2));
-  test.after(restore);
-
+atenSuite(test, () => {
   /** Whether this libtorch's oneDNN has an sgemm (the switch to it succeeds); the path in use is kept. */
   const onednn = (): boolean => {
     const start = atenGemm();
@@ -115,6 +109,6 @@ if (!atenBuilt) {
       atenGemm(start);
     }
   });
-}
+});
 
 test.run();

@@ -2,9 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
-import { atenBuilt, atenVsCpu, rand, randInt, restore, skipReason, useAten } from './common';
+import { atenSuite, atenVsCpu, rand, randInt } from './common';
 import { engineInfo } from '../../lib/engine/backend';
-import { registerAtenBackend } from '../../lib/engine/aten';
 import { FUSED_RELU_GRAD } from '../../lib/engine/gradients';
 
 const test = suite('aten kernels');
@@ -15,21 +14,7 @@ async function close(what: string, f: () => tf.Tensor | tf.Tensor[], tol = TOL):
   assert.ok(e <= tol, `${what}: relative error ${e} > ${tol}`);
 }
 
-if (!atenBuilt) {
-  console.log(skipReason);
-  // scripts/test.mjs counts uvu's skipped tests as failures, so the unbuilt case checks the picker's message.
-  test('without the addon, registering aten fails with how to build it', async () => {
-    try {
-      await registerAtenBackend({ threads: 1 });
-      assert.unreachable('registerAtenBackend should throw without the addon');
-    } catch (e) {
-      assert.match((e as Error).message, /npm run build:native/);
-    }
-  });
-} else {
-  test.before(() => useAten());
-  test.after(restore);
-
+atenSuite(test, () => {
   test('the active backend is aten and reads round-trip float32, int32 and bool', async () => {
     assert.is(tf.getBackend(), 'aten');
     const f = tf.tensor([1.5, -2, 3e7], [3]);
@@ -338,6 +323,6 @@ if (!atenBuilt) {
     assert.is(tf.memory().numTensors, before);
     assert.is(tf.engine().backend.numDataIds(), ids);
   });
-}
+});
 
 test.run();

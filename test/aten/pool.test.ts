@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
-import { atenBuilt, atenVsCpu, restore, skipReason, useAten } from './common';
+import { atenSuite, atenVsCpu } from './common';
 import { Rng } from '../../lib/engine/seed';
 
 const test = suite('aten 2x2 max pooling');
@@ -51,13 +51,7 @@ function reference(x: Float32Array, shape: number[], dy: Float32Array): { y: num
   return { y, dx };
 }
 
-if (!atenBuilt) {
-  console.log(skipReason);
-  test('without the addon there is no aten kernel to check', () => assert.ok(!atenBuilt));
-} else {
-  test.before(() => useAten(2));
-  test.after(restore);
-
+atenSuite(test, () => {
   for (const [c, h, w] of [[16, 6, 8], [8, 4, 6], [12, 4, 4], [3, 5, 7]]) {
     test(`${c} channels, ${h}x${w}: values and gradient as the reference, NaN and ties included`, () => {
       const shape: [number, number, number, number] = [2, h, w, c];
@@ -87,6 +81,6 @@ if (!atenBuilt) {
     });
     assert.is(e, 0);
   });
-}
+});
 
 test.run();
