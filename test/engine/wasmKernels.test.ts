@@ -233,6 +233,35 @@ test('Identity and same-dtype Cast share the input buffer and keep it alive unti
   assert.is(tf.memory().numDataBuffers, before);
 });
 
+test('gather along the first axis (repeats, 2-D indices, int32 and bool, vectors, empty) matches cpu; other axes and bad indices go to wasm', async () => {
+  const f = () => {
+    const x = uniform([7, 3, 4, 2], -1, 1, 31);
+    const xi = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32');
+    const xb = tf.tensor2d([[true, false, true], [false, false, true]], [2, 3], 'bool');
+    const v = tf.tensor1d([10, 20, 30, 40]);
+    return [
+      tf.gather(x, tf.tensor1d([6, 0, 0, 3, 6], 'int32')),
+      tf.gather(x, tf.tensor2d([[1, 2], [2, 1]], [2, 2], 'int32')),
+      tf.gather(x, tf.tensor1d([4, 1], 'int32'), -4),
+      tf.gather(xi, tf.tensor1d([2, 0], 'int32')),
+      tf.gather(xb, tf.tensor1d([1, 1, 0], 'int32')).toInt(),
+      tf.gather(v, tf.tensor1d([3, 0, 2], 'int32')),
+      tf.gather(x, tf.tensor1d([], 'int32')),
+      tf.gather(x, tf.tensor1d([2, 0], 'int32'), 1),
+    ];
+  };
+  const w = await on('wasm', f);
+  const c = await on('cpu', f);
+  w.forEach((v, i) => assert.equal(Array.from(v), Array.from(c[i]), `output ${i}`));
+  await tf.setBackend('wasm');
+  const x = tf.zeros([3, 2]);
+  const before = tf.memory();
+  assert.throws(() => tf.tidy(() => tf.gather(x, tf.tensor1d([0, 3], 'int32'))), /index value 3 is not in \[0, 2\]/);
+  tf.dispose(tf.tidy(() => tf.gather(x, tf.tensor1d([2, 1], 'int32'))));
+  assert.is(tf.memory().numDataBuffers, before.numDataBuffers, 'no buffer left behind');
+  tf.dispose(x);
+});
+
 test('the fast kernels leak no backend memory', async () => {
   await tf.setBackend('wasm');
   const x = uniform([2, 8, 8, 3], 0, 1, 1) as tf.Tensor4D;

@@ -23,6 +23,7 @@ import { makeConv2D } from './Conv2D';
 import { makeClipByValue } from './ClipByValue';
 import { makeExtremum } from './extremum';
 import { makeLog1p } from './Log1p';
+import { makeGatherV2 } from './GatherV2';
 
 export { WASM_FLAGS, type WasmFlag } from './flags';
 
@@ -52,6 +53,7 @@ const WRAPPED: [string, (original: tf.KernelFunc) => unknown][] = [
   ['Maximum', makeExtremum('Maximum')],
   ['Minimum', makeExtremum('Minimum')],
   ['Log1p', makeLog1p],
+  ['GatherV2', makeGatherV2],
 ];
 
 let registered: string[] | undefined;
