@@ -513,15 +513,13 @@ void maxPoolGrad2x2(const float* px, const float* pdy, float* pdx, int64_t rows,
   });
 }
 
-// MaxPoolGrad on NHWC float data in one pass: each window's gradient goes to its first maximum (TF's rule),
-// where ATen would recompute the pooling with indices and then scatter in a second kernel.
 // The window's running maximum as ATen's max_pool2d keeps it: a later value replaces it when greater or NaN.
 inline float poolPick(float v, float m) { return (v > m || v != v) ? v : m; }
 
 // 2x2 stride-2 max pooling without padding on contiguous NHWC float32 (odd sizes drop the last row or
 // column, as 'valid' does): four loads and three selects per value, over channels. ATen's channels-last
-// max_pool2d took 1.34 ms on a small CNN's [128, 32, 32, 32] activations, this 0.6 ms; the values are equal
-// (same order of comparisons, NaN propagated).
+// max_pool2d took 1.34 ms on a small CNN's [128, 32, 32, 32] activations, this 1.2 ms 4 channels at a time and
+// 0.80 ms 8 at a time (AVX2); the values are equal (same order of comparisons, NaN propagated).
 at::Tensor maxPool2x2Nhwc(const at::Tensor& x0) {
   const at::Tensor x = x0.contiguous();
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), oh = h / 2, ow = w / 2;
@@ -559,6 +557,8 @@ at::Tensor maxPool2x2Nhwc(const at::Tensor& x0) {
   return y;
 }
 
+// MaxPoolGrad on NHWC float data in one pass: each window's gradient goes to its first maximum (TF's rule),
+// where ATen would recompute the pooling with indices and then scatter in a second kernel.
 at::Tensor maxPoolGradNhwc(const at::Tensor& dy0, const at::Tensor& x0, const Pool& pool) {
   at::Tensor x = x0.contiguous(), dy = dy0.contiguous();
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3), oh = dy.size(1), ow = dy.size(2);
@@ -636,6 +636,14 @@ using DnnlSgemm = int (*)(char, char, int64_t, int64_t, int64_t, float, const fl
                           float*, int64_t);
 DnnlSgemm dnnlSgemm = nullptr;
 
+// Switches the product path to `want` ("onednn" or "blas"); `what` names the setting in the error.
+void setGemm(const std::string& want, const std::string& what) {
+  if (want == "blas") gemm = Gemm::Blas;
+  else if (want == "onednn" && dnnlSgemm) gemm = Gemm::Onednn;
+  else if (want == "onednn") throw std::runtime_error("aten: gemm 'onednn' unavailable: this libtorch's oneDNN exports no dnnl_sgemm");
+  else throw std::runtime_error(what + " must be onednn or blas, got '" + want + "'");
+}
+
 DnnlSgemm findDnnlSgemm() {
 #ifdef __GLIBC__
   if (void* f = dlsym(RTLD_DEFAULT, "dnnl_sgemm")) return reinterpret_cast<DnnlSgemm>(f);
@@ -663,8 +671,6 @@ bool gemmOperand(const at::Tensor& m, GemmOperand& o) {
   return false;
 }
 
-// a @ b for 2-D float32 CPU operands (either possibly a transposed view) by oneDNN's sgemm; undefined where it
-// does not apply or does not pay (then at::matmul runs). Batched products with a batch of one are squeezed to 2-D.
 // dnnl_sgemm (libdnnl 2.6, Debian's) corrupts the C heap when a signal is delivered to a thread inside it:
 // a Python loop of 512^3 products under a 0.3 ms SIGPROF timer aborted with "corrupted size vs. prev_size"
 // within seconds, as did `node --cpu-prof` over aten's products; oneDNN's convolutions and OpenBLAS did not.
@@ -705,6 +711,8 @@ struct HeldSignals {
 };
 #endif
 
+// a @ b for 2-D float32 CPU operands (either possibly a transposed view) by oneDNN's sgemm; undefined where it
+// does not apply or does not pay (then at::matmul runs). Batched products with a batch of one are squeezed to 2-D.
 at::Tensor onednnMatmul(const at::Tensor& a0, const at::Tensor& b0) {
   if (gemm != Gemm::Onednn || !dnnlSgemm || a0.scalar_type() != at::kFloat || b0.scalar_type() != at::kFloat ||
       !a0.device().is_cpu() || !b0.device().is_cpu() || a0.dim() != b0.dim() || a0.dim() < 2 || a0.dim() > 3)
@@ -1023,16 +1031,15 @@ std::unordered_map<std::string, Kernel> buildKernels() {
 
   // Conv: ints = geometry(8) + [activation, hasBias, hasPrelu]
   k["Conv2D"] = [](T in, I i, F f) -> Tensors {
-    // A bias with a linear activation goes into the convolution itself (see convForward).
-    if (i.size() > 8 && i[8] == 0 && i[9] == 1 && i[10] == 0 && in[2].dim() == 1 && in[2].scalar_type() == in[0].scalar_type())
-      return {convForward(in[0], filterOIHW(in[1]), geom(i), 1, in[2].contiguous())};
-    at::Tensor y = convForward(in[0], filterOIHW(in[1]), geom(i), 1);
-    if (i.size() > 8) {
-      size_t next = 2;
-      if (i[9]) y = y + in[next++];
-      const at::Tensor* pr = i[10] ? &in[next] : nullptr;
-      y = activate(y, i[8], f.empty() ? 0.2 : f[0], pr);
-    }
+    const bool fused = i.size() > 8;
+    size_t next = 2;
+    const at::Tensor* bias = fused && i[9] ? &in[next++] : nullptr;
+    // A per-channel bias goes into the convolution itself (see convForward); one of another shape (TF.js
+    // broadcasts any) is added after.
+    const bool inside = bias && bias->dim() == 1 && bias->size(0) == in[1].size(3) && bias->scalar_type() == in[0].scalar_type();
+    at::Tensor y = convForward(in[0], filterOIHW(in[1]), geom(i), 1, inside ? c10::optional<at::Tensor>(bias->contiguous()) : c10::nullopt);
+    if (bias && !inside) y = y + *bias;
+    if (fused) y = activate(y, i[8], f.empty() ? 0.2 : f[0], i[10] ? &in[next] : nullptr);
     return {y};
   };
   k["DepthwiseConv2dNative"] = [](T in, I i, F) -> Tensors {
@@ -1158,12 +1165,10 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
       throw std::runtime_error("ROBUSTLAB_DEVICE must be cpu or cuda, got '" + dev + "'");
     }
     at::set_num_threads(threads);
-    const char* g = std::getenv("ROBUSTLAB_ATEN_GEMM");
-    const std::string want = g ? g : "";
-    if (!want.empty() && want != "onednn" && want != "blas")
-      throw std::runtime_error("ROBUSTLAB_ATEN_GEMM must be onednn or blas, got '" + want + "'");
     dnnlSgemm = findDnnlSgemm();
-    gemm = want != "blas" && dnnlSgemm ? Gemm::Onednn : Gemm::Blas;
+    const char* g = std::getenv("ROBUSTLAB_ATEN_GEMM");
+    // Unset: oneDNN where it resolved, else the BLAS; set: as asked.
+    setGemm(g && *g ? g : (dnnlSgemm ? "onednn" : "blas"), "ROBUSTLAB_ATEN_GEMM");
 #ifdef __GLIBC__
     // Activations of a training step are tens of MiB, allocated and freed every step. glibc serves blocks
     // above its mmap threshold with mmap and unmaps them on free, so each step faults every page in again (and
@@ -1308,13 +1313,7 @@ Napi::Value Bytes(const Napi::CallbackInfo& info) {
 // where dnnl_sgemm resolved).
 Napi::Value GemmChoice(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    if (info.Length() > 0 && info[0].IsString()) {
-      const std::string want = info[0].As<Napi::String>().Utf8Value();
-      if (want == "blas") gemm = Gemm::Blas;
-      else if (want == "onednn" && dnnlSgemm) gemm = Gemm::Onednn;
-      else if (want == "onednn") throw std::runtime_error("aten: gemm 'onednn' unavailable: this libtorch's oneDNN exports no dnnl_sgemm");
-      else throw std::runtime_error("aten: gemm must be onednn or blas, got '" + want + "'");
-    }
+    if (info.Length() > 0 && info[0].IsString()) setGemm(info[0].As<Napi::String>().Utf8Value(), "aten: gemm");
     return Napi::String::New(info.Env(), gemm == Gemm::Onednn ? "onednn" : "blas");
   });
 }

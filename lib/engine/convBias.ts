@@ -14,7 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 /** Kernel name of conv2d + bias: inputs x, filter, bias; Conv2D's attributes. */
 export const CONV2D_BIAS = 'Conv2DBias';
 
-/** The gradient: Conv2D's for x and the filter, the sum of dy over all axes but the last for the bias. */
+/**
+ * The gradient: Conv2D's for x and the filter, the sum of dy over all axes but the last for the bias
+ * (registered with the engine's other gradients, lib/engine/gradients.ts; the kernels belong to backends).
+ */
 export const conv2DBiasGradient: tf.GradConfig = {
   kernelName: CONV2D_BIAS,
   inputsToSave: ['x', 'filter'],
@@ -27,15 +30,6 @@ export const conv2DBiasGradient: tf.GradConfig = {
   },
 };
 
-let registered = false;
-
-/** Registers {@link conv2DBiasGradient} once (kernels belong to backends; the gradient to the engine). */
-export function registerConv2DBiasGradient(): void {
-  if (registered) return;
-  registered = true;
-  if (!tf.getGradient(CONV2D_BIAS)) tf.registerGradient(conv2DBiasGradient);
-}
-
 /**
  * conv2d(x, filter, strides, pad) + bias (NHWC, dilation 1), one kernel where the backend has one.
  * @example const y = conv2dBias(x, w, b, 1, 'same'); // = tf.conv2d(x, w, 1, 'same').add(b)
@@ -46,7 +40,6 @@ export function conv2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1
     throw new Error(`conv2dBias: bias must have shape [${outC}] (the filter's output channels), got [${bias.shape}]`);
   const fused = tf.getKernel(CONV2D_BIAS, tf.getBackend()) && x.dtype === 'float32' && filter.dtype === 'float32' && bias.dtype === 'float32';
   if (!fused) return tf.tidy(() => tf.conv2d(x, filter, strides, pad).add(bias));
-  registerConv2DBiasGradient();
   const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
   return tf.engine().runKernel(CONV2D_BIAS, { x, filter, bias } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

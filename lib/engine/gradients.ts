@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedBatchNormGradient } from './batchNorm';
+import { conv2DBiasGradient } from './convBias';
 
 type PoolAttrs = { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number };
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -178,5 +179,5 @@ export function registerExtraGradients(): void {
     if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
   }
   for (const [name, inputs] of Object.entries(SAVED_OUTPUT_KERNELS)) relinkSavedOutputs(name, inputs);
-  for (const cfg of [reluGradient, fusedReluGradGradient, broadcastReductionGradient('Mean'), broadcastReductionGradient('Sum'), fusedBatchNormGradient]) tf.registerGradient(cfg);
+  for (const cfg of [reluGradient, fusedReluGradGradient, broadcastReductionGradient('Mean'), broadcastReductionGradient('Sum'), fusedBatchNormGradient, conv2DBiasGradient]) tf.registerGradient(cfg);
 }

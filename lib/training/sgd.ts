@@ -61,8 +61,8 @@ export class Sgd {
         const g = grads[v.name];
         if (!g) continue;
         const b = this.buffers.get(v);
-        // After the first step (which creates the buffer) the update runs in place where the backend can.
-        if ((b || momentum === 0) && sgdStepInPlace(v, g, momentum > 0 ? b : undefined, this.lr, momentum, this.weightDecay)) continue;
+        // In place where the backend can; with momentum the first step (which creates the buffer) cannot.
+        if (sgdStepInPlace(v, g, momentum > 0 ? b : undefined, this.lr, momentum, this.weightDecay)) continue;
         const { value, buffer } = sgdStep(v, g, b, this.lr, momentum, this.weightDecay);
         if (buffer) {
           // PyTorch starts the buffer at the first gradient.

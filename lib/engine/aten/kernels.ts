@@ -216,16 +216,6 @@ native.set('Conv2D', ({ x, filter }, a, b) => {
   );
   return checked(b.run1('Conv2D', [x, filter], convGeometry(info)), info.outShape, b);
 });
-// conv2d + bias (lib/engine/convBias.ts): the bias goes into the convolution.
-native.set(CONV2D_BIAS, ({ x, filter, bias }, a, b) => {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides as number,
-    a.dilations as number, a.pad as Pad, a.dimRoundingMode as Rounding,
-  );
-  const out = checked(b.run1('Conv2D', [x, filter, bias], [...convGeometry(info), ACTIVATIONS.linear, 1, 0], [0.2]), info.outShape, b);
-  if (!out) throw new Error(`${CONV2D_BIAS} (aten): the native output's shape differs from TF.js's [${info.outShape}]`);
-  return out;
-});
 native.set('FusedConv2D', ({ x, filter, bias, preluActivationWeights: pr }, a, b) => {
   const act = ACTIVATIONS[(a.activation as string) ?? 'linear'];
   if (!channelsLast(a) || act === undefined) return null;
@@ -236,6 +226,12 @@ native.set('FusedConv2D', ({ x, filter, bias, preluActivationWeights: pr }, a, b
   const ins = [x, filter, ...(bias ? [bias] : []), ...(pr ? [pr] : [])];
   const ints = [...convGeometry(info), act, bias ? 1 : 0, pr ? 1 : 0];
   return checked(b.run1('Conv2D', ins, ints, [(a.leakyreluAlpha as number) ?? 0.2]), info.outShape, b);
+});
+// conv2d + bias (lib/engine/convBias.ts): FusedConv2D with a linear activation, whose native Conv2D puts the
+// bias into the convolution.
+native.set(CONV2D_BIAS, (inputs, a, b) => {
+  const attrs = { ...a, activation: 'linear' };
+  return native.get('FusedConv2D')!(inputs, attrs, b) ?? cpuFallback('FusedConv2D', inputs, attrs, b, 'these attributes have no native path');
 });
 native.set('DepthwiseConv2dNative', ({ x, filter }, a, b) => {
   if (!channelsLast(a)) return null;
