@@ -120,6 +120,51 @@ test('filter gradients in every mode and chunking (stride, padding, 1x1, partial
   }
 });
 
+test('direct filter gradients (SIMD tiles, image shares, heap workers) match the cpu backend at every share and chunk split', async () => {
+  const cases = [
+    { x: [5, 8, 8, 3], k: 3, co: 8, s: 1, pad: 'same' }, // 9 taps per kernel row: tiles of 4, 4, 1
+    { x: [3, 9, 7, 5], k: 3, co: 16, s: 2, pad: 'valid' }, // 15 taps: 4, 4, 4, 3; two column blocks
+    { x: [4, 8, 8, 8], k: 1, co: 8, s: 2, pad: 'same' },
+    { x: [2, 10, 10, 2], k: 5, co: 8, s: 1, pad: 'same' },
+    { x: [1, 6, 6, 4], k: 3, co: 24, s: 1, pad: 'same' }, // one image: one share
+    { x: [3, 7, 9, 4], k: 3, co: 8, s: 2, pad: 'same' },
+    { x: [2, 6, 5, 4], k: 3, co: 8, s: 1, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  ] as const;
+  const f = () =>
+    cases.map((c, i) => {
+      const x = uniform([...c.x], -1, 1, 60 + i) as tf.Tensor4D;
+      const w = normal([c.k, c.k, c.x[3], c.co], 0.5, 70 + i) as tf.Tensor4D;
+      return tf.grad((ww: tf.Tensor) => tf.conv2d(x, ww as tf.Tensor4D, c.s, c.pad as 'same').square().sum())(w);
+    });
+  const cpu = await on('cpu', f);
+  // 1 byte per chunk: one image per chunk; 1, 2 and 3 shares (odd splits of 5 images).
+  for (const shares of [1, 2, 3])
+    for (const chunk of [1, 256 << 10]) {
+      const flags = { ROBUSTLAB_WASM_FILTER_GRAD: 'direct', ROBUSTLAB_WASM_DW_SHARES: shares, ROBUSTLAB_WASM_DW_CHUNK: chunk, ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 1 << 30 };
+      const w = await withFlags(flags, () => on('wasm', f));
+      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `${shares} shares, chunk ${chunk}: case ${i} rel err ${relError(v, cpu[i])}`));
+    }
+});
+
+test('the direct filter gradient frees what it allocates', async () => {
+  await withFlags({ ROBUSTLAB_WASM_FILTER_GRAD: 'direct' }, async () => {
+    const prev = tf.getBackend();
+    await tf.setBackend('wasm');
+    try {
+      const x = uniform([4, 8, 8, 4], -1, 1, 1) as tf.Tensor4D;
+      const dy = uniform([4, 8, 8, 8], -1, 1, 2) as tf.Tensor4D;
+      const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 8] } as never) as tf.Tensor;
+      run().dispose();
+      const before = tf.engine().backend.numDataIds();
+      for (let i = 0; i < 3; i++) run().dispose();
+      assert.is(tf.engine().backend.numDataIds(), before, 'wasm data ids after 3 more calls');
+      tf.dispose([x, dy]);
+    } finally {
+      await tf.setBackend(prev);
+    }
+  });
+});
+
 /** Flags that send every 3x3 stride-1 layer with channels a multiple of 4 through Winograd. */
 const WINOGRAD_EVERYWHERE = { ROBUSTLAB_WASM_WINOGRAD: true, ROBUSTLAB_WASM_WINOGRAD_F4: true, ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 0, ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 0 };
 

@@ -15,11 +15,14 @@ initEngine({ backend: 'wasm', verbose: false }).then((info) => {
   const x = uniform([4, 16, 16, 8], -1, 1, 1);
   const w = normal([3, 3, 8, 16], 0.3, 2);
   const g = tf.grads((a, b) => tf.conv2d(a, b, 1, 'same').square().sum())([x, w]);
-  console.log(JSON.stringify({ threads: wasmThreads(), reported: info.threads, sums: g.map((t) => t.abs().sum().dataSync()[0]) }));
+  // 5 images, 16 output channels: the direct filter gradient, split into the same shares on any thread count.
+  const x5 = uniform([5, 9, 9, 8], -1, 1, 3);
+  const dw = tf.grad((b) => tf.conv2d(x5, b, 1, 'same').square().sum())(w);
+  console.log(JSON.stringify({ threads: wasmThreads(), reported: info.threads, sums: g.map((t) => t.abs().sum().dataSync()[0]), dw: Array.from(dw.dataSync()) }));
 });
 `;
 
-function run(threads: number): { threads: number; reported: number; sums: number[] } {
+function run(threads: number): { threads: number; reported: number; sums: number[]; dw: number[] } {
   const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ROBUSTLAB_THREADS: String(threads) } });
   // A timeout here means the pool's workers kept Node alive after the work was done.
   assert.is(r.signal, null, `child with ${threads} threads did not exit by itself: ${r.stderr}`);
@@ -27,7 +30,7 @@ function run(threads: number): { threads: number; reported: number; sums: number
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-test('ROBUSTLAB_THREADS=2 starts the threaded build with 2 threads; results equal the 1-thread build; the process exits', () => {
+test('ROBUSTLAB_THREADS=2 starts the threaded build with 2 threads; results equal the 1-thread build (the filter gradient bit for bit); the process exits', () => {
   const one = run(1);
   const two = run(2);
   assert.is(one.threads, 1);
@@ -35,6 +38,8 @@ test('ROBUSTLAB_THREADS=2 starts the threaded build with 2 threads; results equa
   assert.is(one.reported, 1, 'engineInfo().threads with 1 thread');
   assert.is(two.reported, 2, 'engineInfo().threads with 2 threads');
   two.sums.forEach((s, i) => assert.ok(Math.abs(s - one.sums[i]) <= 1e-4 * Math.abs(one.sums[i]), `sum ${i}: ${s} vs ${one.sums[i]}`));
+  // The heap worker computes one share with 2 threads, the calling thread both with 1: the same bits.
+  assert.equal(two.dw, one.dw, 'filter gradient bit for bit');
 });
 
 test.run();

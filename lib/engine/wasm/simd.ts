@@ -427,18 +427,22 @@ const col2im: Fn = (() => {
 })();
 
 /**
- * copyRows(src, dst, count, bytes, srcStride, dstStride): copies `count` blocks of `bytes` (a multiple of 16)
- * from src to dst, the blocks `srcStride` and `dstStride` bytes apart (interleaving stride phases of a tensor).
+ * copyRows(src, dst, count, bytes, srcStride, dstStride): copies `count` blocks of `bytes` (a multiple of 4)
+ * from src to dst, the blocks `srcStride` and `dstStride` bytes apart (interleaving stride phases of a tensor,
+ * padding images): 16 bytes at a time, then the last bytes % 16 four at a time.
  */
 const copyRows: Fn = (() => {
-  const [src, dst, count, bytes, ss, ds, r, k] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [src, dst, count, bytes, ss, ds, r, k, b16] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   return {
     name: 'copyRows',
     params: 6,
-    locals: [[2, I32]],
+    locals: [[3, I32]],
     body: [
+      get(bytes), i32(~15), 0x71 /* i32.and */, set(b16),
       loop(r, count, i32(1), [
-        loop(k, bytes, i32(16), [sum(dst, k), sum(src, k), vload(), vstore()]),
+        loop(k, b16, i32(16), [sum(dst, k), sum(src, k), vload(), vstore()]),
+        get(b16), set(k),
+        0x02, 0x40, 0x03, 0x40, get(k), get(bytes), geU, 0x0d, 1, sum(dst, k), sum(src, k), f32load(), f32store(), inc(k, i32(4)), 0x0c, 0, 0x0b, 0x0b,
         inc(src, get(ss)),
         inc(dst, get(ds)),
       ]),
@@ -482,6 +486,61 @@ const transpose: Fn = (() => {
     ],
   };
 })();
+
+/** The largest row block of {@link makeDwTile}: with 8 accumulators V8 keeps the loop in registers; 10 or 12 spill (5 or 6 rows ran at 26-31 GFLOP/s, 4 rows at 43-51, one thread). */
+export const DW_TILE_ROWS = 4;
+
+/**
+ * dwTile{R}(x, dy, out, nimg, oh, ow, xPix, xRow, xImg, co4): one R x 8 block of a filter gradient,
+ * out[r][0..8] += sum over the pixels (n, p, q) of x[n*xImg + p*xRow + q*xPix + 4r] * dy[pixel][0..8], with dy's
+ * pixels consecutive `co4` bytes apart and out's rows `co4` bytes apart. For a stride-s convolution on a padded
+ * NHWC input, the R taps of a block are consecutive (kernel column, channel) pairs of one kernel row, so they
+ * lie side by side in memory and x needs no im2col. The accumulators stay in registers across all pixels.
+ */
+function makeDwTile(R: number): Fn {
+  const [x, dy, out, nimg, oh, ow, xPix, xRow, xImg, co4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [n, p, q, xrow, xp, dp, xr] = [10, 11, 12, 13, 14, 15, 16];
+  const acc = Array.from({ length: 2 * R }, (_, k) => 17 + k);
+  const [d0, d1, t] = [17 + 2 * R, 18 + 2 * R, 19 + 2 * R];
+  const tee = (l: number): Op => [0x22, uleb(l)];
+  const rowAt = (r: number): Op => [get(out), r ? [get(co4), i32(r), mul, add] : []];
+  return {
+    name: `dwTile${R}`,
+    params: 10,
+    locals: [[7, I32], [2 * R + 3, V128]],
+    body: [
+      acc.map((a) => [vconst(0), set(a)]),
+      get(dy), set(dp),
+      get(x), set(xr),
+      loop(n, nimg, i32(1), [
+        get(xr), set(xrow),
+        loop(p, oh, i32(1), [
+          get(xrow), set(xp),
+          // A do-while over the row's pixels (ow >= 1): one branch per pixel.
+          get(ow), set(q),
+          0x03, 0x40,
+          get(dp), vload(), set(d0),
+          get(dp), vload(16), set(d1),
+          Array.from({ length: R }, (_, r) => [
+            get(acc[2 * r]), get(xp), vload32Splat(4 * r), tee(t), get(d0), fMul, fAdd, set(acc[2 * r]),
+            get(acc[2 * r + 1]), get(t), get(d1), fMul, fAdd, set(acc[2 * r + 1]),
+          ]),
+          inc(xp, get(xPix)),
+          inc(dp, get(co4)),
+          get(q), i32(1), sub, tee(q), 0x0d, 0,
+          0x0b,
+          inc(xrow, get(xRow)),
+        ]),
+        inc(xr, get(xImg)),
+      ]),
+      Array.from({ length: R }, (_, r) => [
+        rowAt(r), rowAt(r), vload(), get(acc[2 * r]), fAdd, vstore(),
+        rowAt(r), rowAt(r), vload(16), get(acc[2 * r + 1]), fAdd, vstore(16),
+      ]),
+    ],
+  };
+}
+const dwTiles = Array.from({ length: DW_TILE_ROWS }, (_, k) => makeDwTile(k + 1));
 
 // Winograd F(2x2, 3x3): Y = A^T [(G g G^T) * (B^T d B)] A over 4x4 input tiles d giving 2x2 output tiles.
 const fSub = simd(0xe5);
@@ -786,11 +845,13 @@ export interface HeapSimd {
   col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
   /** im2colT for ci a multiple of 4. */
   im2colT4(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
+  /** dwTile1 ... dwTile6: see {@link makeDwTile}. */
+  [tile: `dwTile${number}`]: (x: number, dy: number, out: number, nimg: number, oh: number, ow: number, xPix: number, xRow: number, xImg: number, co4: number) => void;
 }
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true)], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */
@@ -804,14 +865,20 @@ type Memory = InstanceType<WasmApi['Memory']>;
 
 const instances = new WeakMap<Memory, HeapSimd | null>();
 
+/** A wasm backend's memory: the threaded build's shared one (`wasmMemory`) or the plain build's export. */
+export function heapMemory(backend: unknown): Memory | undefined {
+  const mod = (backend as { wasm?: { wasmMemory?: Memory; asm?: { memory?: Memory } } }).wasm;
+  const memory = mod?.wasmMemory ?? mod?.asm?.memory;
+  return memory instanceof WA.Memory ? memory : undefined;
+}
+
 /**
  * The SIMD loops bound to a wasm backend's heap, or undefined where the module does not validate or link
  * (no wasm SIMD, or a backend without a reachable memory); callers then keep their JavaScript loops.
  */
 export function heapSimd(backend: unknown): HeapSimd | undefined {
-  const mod = (backend as { wasm?: { wasmMemory?: Memory; asm?: { memory?: Memory } } }).wasm;
-  const memory = mod?.wasmMemory ?? mod?.asm?.memory;
-  if (!(memory instanceof WA.Memory)) return undefined;
+  const memory = heapMemory(backend);
+  if (!memory) return undefined;
   let inst = instances.get(memory);
   if (inst === undefined) {
     try {

@@ -1,17 +1,20 @@
 /**
  * Conv2DBackpropFilter for the wasm backend, which has none: Winograd for large 3x3 stride-1 layers
- * (winograd.ts), else chunked im2col products on the heap, else a forward convolution with dy as its filter.
+ * (winograd.ts), else SIMD tiles straight from x and dy on all wasm threads (filterGradTiles.ts), else chunked
+ * im2col products on the heap, else a forward convolution with dy as its filter.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimd } from '../simd';
+import { DW_TILE_ROWS, heapSimd } from '../simd';
 import { flag } from './flags';
-import { call, heapOffset, heapViews, scoped, type ConvAttrs, type Info, type KernelArgs, type WasmBackend } from './heap';
+import { call, heapOffset, heapViews, scoped, taskWorkers, type ConvAttrs, type Info, type KernelArgs, type WasmBackend } from './heap';
 import { winogradFilterGrad } from './winograd';
+import { filterGradTiles } from './filterGradTiles';
 
 /**
- * dW: by Winograd for large 3x3 stride-1 layers, else by chunked im2col products ('gemm'), else (or with mode
- * 'conv') as a forward convolution of x (batch and channels swapped) with dy as the filter.
+ * dW: by Winograd for large 3x3 stride-1 layers, else by SIMD tiles ('direct', Co a multiple of 8), else by
+ * chunked im2col products ('gemm'), else (or with mode 'conv') as a forward convolution of x (batch and
+ * channels swapped) with dy as the filter.
  */
 export function conv2DBackpropFilter(args: KernelArgs): Info {
   const { x, dy } = args.inputs as { x: Info; dy: Info };
@@ -19,14 +22,18 @@ export function conv2DBackpropFilter(args: KernelArgs): Info {
   const backend = args.backend as WasmBackend;
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
   const [fh, fw, fci, fco] = attrs.filterShape;
-  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') === 'gemm' && flag('ROBUSTLAB_WASM_WINOGRAD') && fh === 3 && fw === 3 && fci % 4 === 0 && fco % 4 === 0 && fci * fco >= flag('ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS') && x.dtype === 'float32' && dy.dtype === 'float32') {
+  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') !== 'conv' && flag('ROBUSTLAB_WASM_WINOGRAD') && fh === 3 && fw === 3 && fci % 4 === 0 && fco % 4 === 0 && fci * fco >= flag('ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS') && x.dtype === 'float32' && dy.dtype === 'float32') {
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
     if (info.strideHeight === 1 && info.strideWidth === 1) {
       const out = winogradFilterGrad(x, dy, info, backend);
       if (out) return out;
     }
   }
-  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') === 'gemm') {
+  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') === 'direct') {
+    const out = conv2DBackpropFilterDirect(x, dy, attrs, backend);
+    if (out) return out;
+  }
+  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') !== 'conv') {
     const out = conv2DBackpropFilterGemm(x, dy, attrs, backend);
     if (out) return out;
   }
@@ -100,4 +107,58 @@ export function conv2DBackpropFilterGemm(x: Info, dy: Info, attrs: ConvAttrs & {
   const out = call('Reshape', { x: result! }, { shape: [kh, kw, ci, co] }, backend);
   backend.disposeData(result!.dataId);
   return out;
+}
+
+/**
+ * dW by register-blocked SIMD tiles read straight from x and dy, no im2col and no packing
+ * (filterGradTiles.ts), the images split into one share per wasm thread: the calling thread and the heap
+ * workers (heapWorkers.ts) each accumulate their images into their own zeroed output, added up at the end in
+ * share order, so the result does not depend on timing and is the same whether or not the workers run
+ * (without them the calling thread runs every share). Needs Co a multiple of 8; returns undefined where it does
+ * not apply.
+ */
+export function conv2DBackpropFilterDirect(x: Info, dy: Info, attrs: ConvAttrs & { filterShape: [number, number, number, number] }, backend: WasmBackend): Info | undefined {
+  const simd = heapSimd(backend);
+  const [kh, kw, ci, co] = attrs.filterShape;
+  if (!simd || x.dtype !== 'float32' || dy.dtype !== 'float32' || co % 8 !== 0) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const [n, h, w] = x.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  if (n === 0 || oh === 0 || ow === 0) return undefined;
+  const { top, left } = info.padInfo;
+  const hp = Math.max(top + h, (oh - 1) * sh + kh);
+  const wp = Math.max(left + w, (ow - 1) * sw + kw);
+  const padded = top !== 0 || left !== 0 || hp !== h || wp !== w;
+  const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_DW_CHUNK') / (oh * ow * co * 4))));
+  const workers = taskWorkers(backend);
+  const parts = Math.min(n, flag('ROBUSTLAB_WASM_DW_SHARES'));
+  const made: Info[] = [];
+  const alloc = (shape: number[]) => {
+    const t = backend.makeOutput(shape, 'float32');
+    made.push(t);
+    backend.typedArrayFromHeap(t).fill(0);
+    return t;
+  };
+  try {
+    const outs = Array.from({ length: parts }, () => alloc([kh, kw, ci, co]));
+    const bufs = Array.from({ length: parts }, () => (padded ? alloc([Math.min(nc, Math.ceil(n / parts)) * hp * wp * ci]) : undefined));
+    const geometry = [nc, h, w, ci, oh, ow, sh, sw, top, left, hp, wp, kh, kw, co];
+    const share = (k: number): number[] => [
+      heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, outs[k]), bufs[k] ? heapOffset(backend, bufs[k]!) : 0,
+      Math.floor((k * n) / parts), Math.floor(((k + 1) * n) / parts), ...geometry,
+    ];
+    const mine = workers ? Math.max(1, parts - workers.size) : parts;
+    const own = () => {
+      for (let k = 0; k < mine; k++) filterGradTiles(simd, share(k));
+    };
+    if (workers && parts > mine) workers.run(Array.from({ length: parts - mine }, (_, j) => ['filterGradTiles', share(mine + j)] as const), own);
+    else own();
+    for (let k = 1; k < parts; k++) simd.addInto(heapOffset(backend, outs[0]), heapOffset(backend, outs[k]), kh * kw * ci * co * 4);
+    const out = outs[0];
+    for (const t of made) if (t !== out) backend.disposeData(t.dataId);
+    return out;
+  } catch (e) {
+    for (const t of made) backend.disposeData(t.dataId);
+    throw e;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
-import { heapOffset, type Info, type KernelArgs, type WasmBackend } from './heap';
+import { heapOffset, runSplit, type Info, type KernelArgs, type WasmBackend } from './heap';
 
 /**
  * MaxPoolGrad in a plain loop over the wasm heap: for each output cell, the first arg-max of its window (row
@@ -29,11 +29,8 @@ export function maxPoolGradHeap(args: KernelArgs): Info {
     const simd = pair && c % 4 === 0 ? heapSimd(backend) : undefined;
     if (simd) {
       const [xo, go, dxo] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out)];
-      for (let b = 0; b < n; b++)
-        for (let r = 0; r < oh; r++) {
-          const at = (b * h + 2 * r) * w * c * 4;
-          simd.pool2x2(xo + at, go + (b * oh + r) * ow * c * 4, dxo + at, ow, c * 4, w * c * 4);
-        }
+      // Memory-bound: the window rows are shared out between this thread and the heap workers.
+      runSplit(backend, 'pool2x2Rows', n * oh, (first, last) => [xo, go, dxo, first, last, oh, ow, c, h, w], 8 * n * h * w * c);
     } else if (pair) tiledMaxPoolGrad2x2(x, g, dx, n, h, w, c, oh, ow);
     else tiledMaxPoolGrad(x, g, dx, n, h, w, c, oh, ow, fh, fw);
     return out;

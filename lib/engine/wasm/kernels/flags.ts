@@ -9,9 +9,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** The flags and their defaults. */
 export const WASM_FLAGS = {
-  /** Conv2DBackpropFilter: 'gemm' (chunked im2col products) or 'conv' (a convolution with dy as its filter). */
-  ROBUSTLAB_WASM_FILTER_GRAD: 'gemm',
-  /** Bytes of dy per chunk of the 'gemm' filter gradient (256 KiB). */
+  /** Conv2DBackpropFilter: 'direct' (SIMD tiles on x and dy), 'gemm' (chunked im2col products) or 'conv' (a convolution with dy as its filter). */
+  ROBUSTLAB_WASM_FILTER_GRAD: 'direct',
+  /** Shares of images the 'direct' filter gradient splits a batch into (one per thread; fixed so that results do not depend on the thread count). */
+  ROBUSTLAB_WASM_DW_SHARES: 2,
+  /** Bytes of dy per chunk of the 'gemm' and 'direct' filter gradients (256 KiB). */
   ROBUSTLAB_WASM_DW_CHUNK: 256 << 10,
   /** Input gradients with at most this many input channels run as one product and a col2im. */
   ROBUSTLAB_WASM_COL2IM_MAX_CHANNELS: 4,

@@ -4,6 +4,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapWorkers, type HeapWorkers } from '../heapWorkers';
+import { heapSimd } from '../simd';
+import { HEAP_TASKS, HEAP_TASKS_MODULE, type HeapTaskName } from './tasks';
 
 /** A tensor as kernels see it. */
 export type Info = tf.TensorInfo;
@@ -88,4 +91,27 @@ export function matMulInto(backend: WasmBackend, a: Info, b: Info, out: Info): v
   }
   const bytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
   f(b0.dataIdMap.get(a.dataId).id, bytes(a.shape), 3, b0.dataIdMap.get(b.dataId).id, bytes(b.shape), 3, false, false, b0.dataIdMap.get(out.dataId).id);
+}
+
+/** The heap workers that run {@link HEAP_TASKS} for `backend`, if any. */
+export function taskWorkers(backend: WasmBackend): HeapWorkers | undefined {
+  return heapWorkers(backend, HEAP_TASKS_MODULE, HEAP_TASKS);
+}
+
+/**
+ * Runs `task` over `count` items split evenly between the calling thread and the heap workers (one share
+ * each; all on the calling thread where there are none); `params(first, last)` are a share's parameters.
+ * For tasks whose shares write disjoint outputs, so that the split cannot change the result. Work of under
+ * `minBytes` (default 1 MiB; waking a worker costs tens of microseconds) stays on the calling thread.
+ */
+export function runSplit(backend: WasmBackend, task: HeapTaskName, count: number, params: (first: number, last: number) => number[], bytes = Infinity, minBytes = 1 << 20): void {
+  const simd = heapSimd(backend);
+  if (!simd) throw new Error(`runSplit(${task}): the wasm SIMD loops are unavailable`);
+  const fn = HEAP_TASKS[task];
+  const workers = count > 1 && bytes >= minBytes ? taskWorkers(backend) : undefined;
+  const parts = Math.min(count, 1 + (workers?.size ?? 0));
+  const at = (k: number) => Math.floor((k * count) / parts);
+  const own = () => fn(simd, params(0, at(1)));
+  if (!workers || parts === 1) return own();
+  workers.run(Array.from({ length: parts - 1 }, (_, j) => [task, params(at(j + 1), at(j + 2))] as const), own);
 }
