@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_RELU_GRAD } from '../../gradients';
 import { registerWasmFlags } from './flags';
 import { conv2DBackpropFilter } from './Conv2DBackpropFilter';
+import { conv2DBias } from './Conv2DBias';
+import { CONV2D_BIAS } from '../../convBias';
 import { reluGradKernel } from './FusedReluGrad';
 import { maxPoolGradHeap } from './MaxPoolGrad';
 import { signConfig } from './Sign';
@@ -31,6 +33,7 @@ export { WASM_FLAGS, type WasmFlag } from './flags';
 const ADDED: [string, tf.KernelFunc][] = [
   ['Conv2DBackpropFilter', conv2DBackpropFilter as unknown as tf.KernelFunc],
   [FUSED_RELU_GRAD, reluGradKernel as unknown as tf.KernelFunc],
+  [CONV2D_BIAS, conv2DBias as unknown as tf.KernelFunc],
 ];
 
 /** Kernels of wasm's replaced outright. */
