@@ -166,7 +166,7 @@ test('the direct filter gradient frees what it allocates', async () => {
 });
 
 /** Flags that send every 3x3 stride-1 layer with channels a multiple of 4 through Winograd. */
-const WINOGRAD_EVERYWHERE = { ROBUSTLAB_WASM_WINOGRAD: true, ROBUSTLAB_WASM_WINOGRAD_F4: true, ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 0, ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 0 };
+const WINOGRAD_EVERYWHERE = { ROBUSTLAB_WASM_SPLIT_MIN_BYTES: 0, ROBUSTLAB_WASM_WINOGRAD: true, ROBUSTLAB_WASM_WINOGRAD_F4: true, ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 0, ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 0 };
 
 test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradients (odd sizes, padding, chunks) match the cpu backend', async () => {
   const cases = [
@@ -177,6 +177,7 @@ test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradi
     { x: [1, 3, 3, 4], co: 4, pad: 'valid' },
     { x: [2, 10, 11, 4], co: 8, pad: 'same' }, // F(4x4) tiles cut by the border on both axes
     { x: [1, 13, 9, 8], co: 4, pad: 'valid' },
+    { x: [3, 9, 8, 12], co: 16, pad: 'same' }, // filter gradient planes and image transforms split 3 ways
   ] as const;
   const f = () =>
     cases.flatMap((c, i) => {
@@ -206,9 +207,12 @@ test('2x2 max-pool gradients on the SIMD path (channels a multiple of 4; ties, N
     const dx = tf.engine().runKernel('MaxPoolGrad', { dy: g, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor;
     return [dx, tf.grad((z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, 2, 2, 'same').mul(tf.range(1, 9)).square().sum())(grid)];
   };
-  const w = await on('wasm', f);
   const c = await on('cpu', f);
-  w.forEach((v, i) => assert.ok(relErrorNaN(v, c[i]) <= 1e-4, `output ${i} rel err ${relErrorNaN(v, c[i])}`));
+  // Window rows on this thread only, and shared out with the heap workers whatever the size.
+  for (const minBytes of [1 << 30, 0]) {
+    const w = await withFlags({ ROBUSTLAB_WASM_SPLIT_MIN_BYTES: minBytes }, () => on('wasm', f));
+    w.forEach((v, i) => assert.ok(relErrorNaN(v, c[i]) <= 1e-4, `split from ${minBytes} bytes: output ${i} rel err ${relErrorNaN(v, c[i])}`));
+  }
 });
 
 test('the fused ReLU gradient (NaN, zeros, odd sizes) and its own gradient match the cpu backend', async () => {

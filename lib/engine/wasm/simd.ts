@@ -77,6 +77,7 @@ const fMax = simd(0xe9);
 const i32Splat = simd(0x11);
 const vload32Splat = (offset = 0): Op => simd(0x09, 2, ...uleb(offset));
 const fAdd = simd(0xe4);
+const fSub = simd(0xe5);
 const fMul = simd(0xe6);
 const vAnd = simd(0x4e);
 const vAndNot = simd(0x4f);
@@ -487,6 +488,35 @@ const transpose: Fn = (() => {
   };
 })();
 
+/**
+ * sgd{m}{w}(v, g, b, vo, bo, n, lr, momentum, wd): one SGD step over n bytes, PyTorch's formula with each
+ * product and sum rounded as TF.js's composite rounds them: d = g (+ wd v with `w`); with `m` = 'b' the buffer
+ * b' = momentum b + d, with 'f' (the first step) b' = d, written to bo; vo = v - lr (b' or d). lr, momentum, wd
+ * are float32 bit patterns.
+ */
+function makeSgd(m: 'b' | 'f' | 'n', w: boolean): Fn {
+  const [v, g, b, vo, bo, n, lr, mom, wd, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [vv, d, L, Mo, W] = [10, 11, 12, 13, 14];
+  return {
+    name: `sgd${m}${w ? 'w' : ''}`,
+    params: 9,
+    locals: [[1, I32], [5, V128]],
+    body: [
+      get(lr), i32Splat, set(L),
+      get(mom), i32Splat, set(Mo),
+      get(wd), i32Splat, set(W),
+      loop(k, n, i32(16), [
+        sum(v, k), vload(), set(vv),
+        sum(g, k), vload(), w ? [get(vv), get(W), fMul, fAdd] : [], set(d),
+        m === 'b' ? [sum(b, k), vload(), get(Mo), fMul, get(d), fAdd, set(d)] : [],
+        m !== 'n' ? [sum(bo, k), get(d), vstore()] : [],
+        sum(vo, k), get(vv), get(d), get(L), fMul, fSub, vstore(),
+      ]),
+    ],
+  };
+}
+const sgds = (['b', 'f', 'n'] as const).flatMap((m) => [makeSgd(m, false), makeSgd(m, true)]);
+
 /** The largest row block of {@link makeDwTile}: with 8 accumulators V8 keeps the loop in registers; 10 or 12 spill (5 or 6 rows ran at 26-31 GFLOP/s, 4 rows at 43-51, one thread). */
 export const DW_TILE_ROWS = 4;
 
@@ -543,7 +573,6 @@ function makeDwTile(R: number): Fn {
 const dwTiles = Array.from({ length: DW_TILE_ROWS }, (_, k) => makeDwTile(k + 1));
 
 // Winograd F(2x2, 3x3): Y = A^T [(G g G^T) * (B^T d B)] A over 4x4 input tiles d giving 2x2 output tiles.
-const fSub = simd(0xe5);
 const vzero: Op = vconst(0);
 const vhalf: Op = vconst(0.5);
 /** Pushes the sum of vector locals with signs, e.g. lin([a, 1], [b, -1]) = a - b. */
@@ -819,6 +848,9 @@ const winoOutW: Fn = (() => {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** An SGD loop of {@link makeSgd}: heap offsets, a byte count, then lr, momentum, weight decay as float32 bits. */
+type SgdLoop = (v: number, g: number, b: number, vo: number, bo: number, n: number, lr: number, momentum: number, wd: number) => void;
+
 /** The exported loops; arguments are heap byte offsets, counts and byte lengths (see each loop above). */
 export interface HeapSimd {
   pool2x2(x: number, g: number, dx: number, ow: number, c: number, rs: number): void;
@@ -845,13 +877,20 @@ export interface HeapSimd {
   col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
   /** im2colT for ci a multiple of 4. */
   im2colT4(x: number, dst: number, nc: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number, row: number): void;
-  /** dwTile1 ... dwTile6: see {@link makeDwTile}. */
+  /** SGD steps (see {@link makeSgd}): with a momentum buffer, on the first momentum step, without momentum; `w`: with weight decay. */
+  sgdb: SgdLoop;
+  sgdbw: SgdLoop;
+  sgdf: SgdLoop;
+  sgdfw: SgdLoop;
+  sgdn: SgdLoop;
+  sgdnw: SgdLoop;
+  /** dwTile1 ... dwTile4: see {@link makeDwTile}. */
   [tile: `dwTile${number}`]: (x: number, dy: number, out: number, nimg: number, oh: number, ow: number, xPix: number, xRow: number, xImg: number, co4: number) => void;
 }
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, ...sgds], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */

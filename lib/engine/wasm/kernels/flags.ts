@@ -13,6 +13,8 @@ export const WASM_FLAGS = {
   ROBUSTLAB_WASM_FILTER_GRAD: 'direct',
   /** Shares of images the 'direct' filter gradient splits a batch into (one per thread; fixed so that results do not depend on the thread count). */
   ROBUSTLAB_WASM_DW_SHARES: 2,
+  /** Memory-bound loops over fewer bytes than this stay on the calling thread (1 MiB; waking a heap worker costs tens of microseconds). */
+  ROBUSTLAB_WASM_SPLIT_MIN_BYTES: 1 << 20,
   /** Bytes of dy per chunk of the 'gemm' and 'direct' filter gradients (256 KiB). */
   ROBUSTLAB_WASM_DW_CHUNK: 256 << 10,
   /** Input gradients with at most this many input channels run as one product and a col2im. */
@@ -28,7 +30,7 @@ export const WASM_FLAGS = {
   /** Forward convolutions need Ci*Co of at least this for Winograd. */
   ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 64 * 64,
   /** Filter gradients need Ci*Co of at least this for Winograd. */
-  ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 256 * 256,
+  ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 32 * 64,
 } as const;
 
 /** A flag's name. */

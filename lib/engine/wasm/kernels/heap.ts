@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { heapWorkers, type HeapWorkers } from '../heapWorkers';
 import { heapSimd } from '../simd';
 import { HEAP_TASKS, HEAP_TASKS_MODULE, type HeapTaskName } from './tasks';
+import { flag } from './flags';
 
 /** A tensor as kernels see it. */
 export type Info = tf.TensorInfo;
@@ -101,14 +102,14 @@ export function taskWorkers(backend: WasmBackend): HeapWorkers | undefined {
 /**
  * Runs `task` over `count` items split evenly between the calling thread and the heap workers (one share
  * each; all on the calling thread where there are none); `params(first, last)` are a share's parameters.
- * For tasks whose shares write disjoint outputs, so that the split cannot change the result. Work of under
- * `minBytes` (default 1 MiB; waking a worker costs tens of microseconds) stays on the calling thread.
+ * For tasks whose shares write disjoint outputs, so that the split cannot change the result. Work of fewer
+ * `bytes` than the flag `ROBUSTLAB_WASM_SPLIT_MIN_BYTES` stays on the calling thread.
  */
-export function runSplit(backend: WasmBackend, task: HeapTaskName, count: number, params: (first: number, last: number) => number[], bytes = Infinity, minBytes = 1 << 20): void {
+export function runSplit(backend: WasmBackend, task: HeapTaskName, count: number, params: (first: number, last: number) => number[], bytes = Infinity): void {
   const simd = heapSimd(backend);
   if (!simd) throw new Error(`runSplit(${task}): the wasm SIMD loops are unavailable`);
   const fn = HEAP_TASKS[task];
-  const workers = count > 1 && bytes >= minBytes ? taskWorkers(backend) : undefined;
+  const workers = count > 1 && bytes >= flag('ROBUSTLAB_WASM_SPLIT_MIN_BYTES') ? taskWorkers(backend) : undefined;
   const parts = Math.min(count, 1 + (workers?.size ?? 0));
   const at = (k: number) => Math.floor((k * count) / parts);
   const own = () => fn(simd, params(0, at(1)));

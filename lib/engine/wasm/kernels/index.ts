@@ -13,6 +13,8 @@ import { registerWasmFlags } from './flags';
 import { conv2DBackpropFilter } from './Conv2DBackpropFilter';
 import { conv2DBias } from './Conv2DBias';
 import { CONV2D_BIAS } from '../../convBias';
+import { SGD_STEP } from '../../sgdStep';
+import { sgdStepKernel } from './SgdStep';
 import { reluGradKernel } from './FusedReluGrad';
 import { maxPoolGradHeap } from './MaxPoolGrad';
 import { signConfig } from './Sign';
@@ -34,6 +36,7 @@ const ADDED: [string, tf.KernelFunc][] = [
   ['Conv2DBackpropFilter', conv2DBackpropFilter as unknown as tf.KernelFunc],
   [FUSED_RELU_GRAD, reluGradKernel as unknown as tf.KernelFunc],
   [CONV2D_BIAS, conv2DBias as unknown as tf.KernelFunc],
+  [SGD_STEP, sgdStepKernel as unknown as tf.KernelFunc],
 ];
 
 /** Kernels of wasm's replaced outright. */

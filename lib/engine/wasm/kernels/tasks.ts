@@ -23,8 +23,54 @@ export function pool2x2Rows(simd: HeapSimd, params: readonly number[]): void {
   }
 }
 
+/**
+ * winoFilterProducts(V, G, M, k0, k1, tiles, ci, co, chunk): for the Winograd planes k in [k0, k1),
+ * M_k[ci, co] += sum over tiles t of V_k[t, ci] G_k[t, co] (V, G: planes of [tiles, ci] and [tiles, co], M:
+ * planes of [ci, co]; ci a multiple of 4, co of 8) by the filter gradient's register tiles, `chunk` tiles at a
+ * time so that both operands' rows stay in cache across the tiles of a plane.
+ */
+export function winoFilterProducts(simd: HeapSimd, params: readonly number[]): void {
+  const [V, G, M, k0, k1, tiles, ci, co, chunk] = params;
+  for (let k = k0; k < k1; k++)
+    for (let t0 = 0; t0 < tiles; t0 += chunk) {
+      const tn = Math.min(chunk, tiles - t0);
+      for (let cb = 0; cb < co; cb += 8)
+        for (let rb = 0; rb < ci; rb += 4) simd.dwTile4(V + ((k * tiles + t0) * ci + rb) * 4, G + ((k * tiles + t0) * co + cb) * 4, M + ((k * ci + rb) * co + cb) * 4, 1, 1, tn, ci * 4, 0, 0, co * 4);
+    }
+}
+
+/**
+ * winoFilterTransforms(x, V, dy, G, first, last, h, w, ci, oh, ow, co, th, tw, top, left, tiles): the Winograd
+ * filter gradient's transforms (simd.ts `winoIn`, `winoDy`) of images [first, last) of a pass of `tiles` tiles,
+ * written to their own rows of every plane.
+ */
+export function winoFilterTransforms(simd: HeapSimd, params: readonly number[]): void {
+  const [x, V, dy, G, first, last, h, w, ci, oh, ow, co, th, tw, top, left, tiles] = params;
+  const row = first * th * tw;
+  simd.winoIn(x + first * h * w * ci * 4, V + row * ci * 4, last - first, h, w, ci, th, tw, top, left, tiles);
+  simd.winoDy(dy + first * oh * ow * co * 4, G + row * co * 4, last - first, oh, ow, co, th, tw, tiles);
+}
+
+/**
+ * winoConvIn(f4, x, V, first, last, h, w, ci, th, tw, top, left, tiles): the input transform of a Winograd
+ * convolution (simd.ts `winoIn`, or `wino4In` for f4 = 1) for images [first, last) of a pass of `tiles` tiles.
+ */
+export function winoConvIn(simd: HeapSimd, params: readonly number[]): void {
+  const [f4, x, V, first, last, h, w, ci, th, tw, top, left, tiles] = params;
+  (f4 ? simd.wino4In : simd.winoIn)(x + first * h * w * ci * 4, V + first * th * tw * ci * 4, last - first, h, w, ci, th, tw, top, left, tiles);
+}
+
+/**
+ * winoConvOut(f4, M, y, first, last, oh, ow, co, th, tw, tiles): the output transform of a Winograd
+ * convolution (simd.ts `winoOut`, or `wino4Out` for f4 = 1) for images [first, last) of a pass.
+ */
+export function winoConvOut(simd: HeapSimd, params: readonly number[]): void {
+  const [f4, M, y, first, last, oh, ow, co, th, tw, tiles] = params;
+  (f4 ? simd.wino4Out : simd.winoOut)(M + first * th * tw * co * 4, y + first * oh * ow * co * 4, last - first, oh, ow, co, th, tw, tiles);
+}
+
 /** The tasks by name. */
-export const HEAP_TASKS = { filterGradTiles, pool2x2Rows };
+export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut };
 
 /** A task's name. */
 export type HeapTaskName = keyof typeof HEAP_TASKS;

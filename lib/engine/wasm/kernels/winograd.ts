@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
 import { flag } from './flags';
-import { heapOffset, heapViews, matMulInto, type Info, type WasmBackend } from './heap';
+import { heapOffset, heapViews, matMulInto, runSplit, type Info, type WasmBackend } from './heap';
 
 /**
  * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3): each (m+2)x(m+2) input tile d and the
@@ -29,7 +29,7 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
   const big = flag('ROBUSTLAB_WASM_WINOGRAD_F4') && n * Math.ceil(oh / 4) * Math.ceil(ow / 4) >= flag('ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES');
   const m = big ? 4 : 2;
   const planes = (m + 2) * (m + 2);
-  const [fIn, fOut, fFilter] = big ? [simd.wino4In, simd.wino4Out, simd.wino4Filter] : [simd.winoIn, simd.winoOut, simd.winoFilter];
+  const fFilter = big ? simd.wino4Filter : simd.winoFilter;
   const th = Math.ceil(oh / m);
   const tw = Math.ceil(ow / m);
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (planes * th * tw * Math.max(ci, co) * 4))));
@@ -45,10 +45,12 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
     for (let n0 = 0; n0 < n; n0 += nc) {
       const c = Math.min(nc, n - n0);
       const tiles = c * th * tw;
-      fIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, tiles);
+      // The transforms are memory-bound passes: shared out by images with the heap workers.
+      const [xo, vo, mo, yo] = [heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4];
+      runSplit(backend, 'winoConvIn', c, (a, b) => [big ? 1 : 0, xo, vo, a, b, h, w, ci, th, tw, top, left, tiles], planes * tiles * ci * 4);
       for (let k = 0; k < planes; k++) matMulInto(backend, views.view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], views.view(M, k * tiles * co * 4, [1, tiles, co]));
       views.drop(keep);
-      fOut(heapOffset(backend, M), heapOffset(backend, out) + n0 * oh * ow * co * 4, c, oh, ow, co, th, tw, tiles);
+      runSplit(backend, 'winoConvOut', c, (a, b) => [big ? 1 : 0, mo, yo, a, b, oh, ow, co, th, tw, tiles], planes * tiles * co * 4);
     }
   } catch (e) {
     backend.disposeData(out.dataId);
@@ -62,10 +64,13 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
 
 /**
  * dW of a 3x3 stride-1 convolution by Winograd F(3x3, 2x2): every 2x2 tile g of dy and its 4x4 input patch d
- * contribute A'^T [(G' g G'^T) * (B^T d B)] A' (simd.ts); summed over tiles that is 16 products
- * [Co, tiles] x [tiles, Ci] (XNNPACK's fully connected operator), then one output transform and a transpose
- * per tap into [3, 3, Ci, Co]. 2.25x fewer multiplications than the im2col product. Returns undefined where it
- * does not apply.
+ * contribute A'^T [(G' g G'^T) * (B^T d B)] A' (simd.ts); summed over tiles that is 16 products, one per
+ * transformed plane, M_k[Ci, Co] = V_k^T G_k over the tiles, then one output transform straight into
+ * [3, 3, Ci, Co]. The products run on the filter gradient's register tiles (no packing; the planes are shared
+ * out between the calling thread and the heap workers, each plane computed whole by one thread, so the result
+ * does not depend on the split), and so do the transforms, by images; 2.25x fewer multiplications than the
+ * direct filter gradient. Needs Ci a
+ * multiple of 4 and Co of 8; returns undefined where it does not apply.
  */
 export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
   const [n, h, w, ci] = x.shape;
@@ -73,47 +78,33 @@ export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv
   const { outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
   const simd = heapSimd(backend);
-  if (!simd || n === 0 || oh === 0 || ow === 0) return undefined;
+  if (!simd || n === 0 || oh === 0 || ow === 0 || ci % 4 !== 0 || co % 8 !== 0) return undefined;
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (16 * th * tw * Math.max(ci, co) * 4))));
-  // Tiles per chunk rounded up to a multiple of 4 for the 4x4-block transposes; the extra rows stay zero.
-  const cap = Math.ceil((nc * th * tw) / 4) * 4;
-  const V = backend.makeOutput([16 * cap * ci], 'float32');
-  const G = backend.makeOutput([16 * cap * co], 'float32');
-  const GT = backend.makeOutput([16 * cap * co], 'float32');
-  const M = backend.makeOutput([16 * co * ci], 'float32');
-  const M2 = nc < n ? backend.makeOutput([16 * co * ci], 'float32') : undefined;
-  const W9 = backend.makeOutput([9 * co * ci], 'float32');
-  const views = heapViews(backend);
+  // Tiles per product pass whose rows of both operands fill about half of a 1 MiB L2.
+  const chunk = Math.max(16, Math.floor((512 << 10) / ((ci + co) * 4)));
+  const V = backend.makeOutput([16 * nc * th * tw * ci], 'float32');
+  const G = backend.makeOutput([16 * nc * th * tw * co], 'float32');
+  const M = backend.makeOutput([16 * ci * co], 'float32');
   let out: Info | undefined;
   try {
+    backend.typedArrayFromHeap(M).fill(0);
+    const [vo, go, mo] = [heapOffset(backend, V), heapOffset(backend, G), heapOffset(backend, M)];
     for (let n0 = 0; n0 < n; n0 += nc) {
       const c = Math.min(nc, n - n0);
       const tiles = c * th * tw;
-      const t4 = Math.ceil(tiles / 4) * 4;
-      if (t4 > tiles) {
-        backend.typedArrayFromHeap(V).fill(0);
-        backend.typedArrayFromHeap(G).fill(0);
-      }
-      // Both transforms lay their 16 matrices out with t4 rows.
-      simd.winoIn(heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, V), c, h, w, ci, th, tw, top, left, t4);
-      simd.winoDy(heapOffset(backend, dy) + n0 * oh * ow * co * 4, heapOffset(backend, G), c, oh, ow, co, th, tw, t4);
-      for (let k = 0; k < 16; k++) simd.transpose(heapOffset(backend, G) + k * t4 * co * 4, heapOffset(backend, GT) + k * co * t4 * 4, t4, co);
-      const into = n0 === 0 ? M : M2!;
-      for (let k = 0; k < 16; k++) matMulInto(backend, views.view(GT, k * co * t4 * 4, [1, co, t4]), views.view(V, k * t4 * ci * 4, [1, t4, ci]), views.view(into, k * co * ci * 4, [1, co, ci]));
-      views.drop();
-      if (into !== M) simd.addInto(heapOffset(backend, M), heapOffset(backend, M2!), 16 * co * ci * 4);
+      const [xo, dyo] = [heapOffset(backend, x) + n0 * h * w * ci * 4, heapOffset(backend, dy) + n0 * oh * ow * co * 4];
+      runSplit(backend, 'winoFilterTransforms', c, (a, b) => [xo, vo, dyo, go, a, b, h, w, ci, oh, ow, co, th, tw, top, left, tiles], tiles * 16 * (ci + co) * 4);
+      runSplit(backend, 'winoFilterProducts', 16, (k0, k1) => [vo, go, mo, k0, k1, tiles, ci, co, chunk]);
     }
-    simd.winoOutW(heapOffset(backend, M), heapOffset(backend, W9), co * ci);
     out = backend.makeOutput([3, 3, ci, co], 'float32');
-    for (let tap = 0; tap < 9; tap++) simd.transpose(heapOffset(backend, W9) + tap * co * ci * 4, heapOffset(backend, out) + tap * ci * co * 4, co, ci);
+    simd.winoOutW(mo, heapOffset(backend, out), ci * co);
   } catch (e) {
     if (out) backend.disposeData(out.dataId);
     throw e;
   } finally {
-    views.drop();
-    for (const t of [V, G, GT, M, M2, W9]) if (t) backend.disposeData(t.dataId);
+    for (const t of [V, G, M]) backend.disposeData(t.dataId);
   }
   return out;
 }
