@@ -138,12 +138,16 @@ test('direct filter gradients (SIMD tiles, image shares, heap workers) match the
     });
   const cpu = await on('cpu', f);
   // 1 byte per chunk: one image per chunk; 1, 2 and 3 shares (odd splits of 5 images).
+  const direct = { ROBUSTLAB_WASM_FILTER_GRAD: 'direct', ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 1 << 30 };
   for (const shares of [1, 2, 3])
     for (const chunk of [1, 256 << 10]) {
-      const flags = { ROBUSTLAB_WASM_FILTER_GRAD: 'direct', ROBUSTLAB_WASM_DW_SHARES: shares, ROBUSTLAB_WASM_DW_CHUNK: chunk, ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 1 << 30 };
-      const w = await withFlags(flags, () => on('wasm', f));
+      const w = await withFlags({ ...direct, ROBUSTLAB_WASM_DW_SHARES: shares, ROBUSTLAB_WASM_DW_CHUNK: chunk }, () => on('wasm', f));
       w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `${shares} shares, chunk ${chunk}: case ${i} rel err ${relError(v, cpu[i])}`));
     }
+  // Without heap workers the calling thread runs every share: the same bits.
+  const withWorkers = await withFlags({ ...direct, ROBUSTLAB_WASM_HEAP_WORKERS: true }, () => on('wasm', f));
+  const without = await withFlags({ ...direct, ROBUSTLAB_WASM_HEAP_WORKERS: false }, () => on('wasm', f));
+  withWorkers.forEach((v, i) => assert.equal(Array.from(v), Array.from(without[i]), `case ${i}: with and without heap workers`));
 });
 
 test('the direct filter gradient frees what it allocates', async () => {

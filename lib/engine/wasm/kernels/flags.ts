@@ -13,6 +13,8 @@ export const WASM_FLAGS = {
   ROBUSTLAB_WASM_FILTER_GRAD: 'direct',
   /** Shares of images the 'direct' filter gradient splits a batch into (one per thread; fixed so that results do not depend on the thread count). */
   ROBUSTLAB_WASM_DW_SHARES: 2,
+  /** Heap workers (heapWorkers.ts) run shares of robustlab's own loops beside the calling thread; false: the calling thread runs them all (the same results). */
+  ROBUSTLAB_WASM_HEAP_WORKERS: true,
   /** Memory-bound loops over fewer bytes than this stay on the calling thread (1 MiB; waking a heap worker costs tens of microseconds). */
   ROBUSTLAB_WASM_SPLIT_MIN_BYTES: 1 << 20,
   /** Bytes of dy per chunk of the 'gemm' and 'direct' filter gradients (256 KiB). */
@@ -28,7 +30,7 @@ export const WASM_FLAGS = {
   /** Bytes of transformed tiles per chunk of images (64 MiB). */
   ROBUSTLAB_WASM_WINOGRAD_CHUNK: 64 << 20,
   /** Forward convolutions need Ci*Co of at least this for Winograd. */
-  ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 64 * 64,
+  ROBUSTLAB_WASM_WINOGRAD_MIN_CHANNELS: 32 * 64,
   /** Filter gradients need Ci*Co of at least this for Winograd. */
   ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS: 32 * 64,
 } as const;

@@ -96,7 +96,7 @@ export function matMulInto(backend: WasmBackend, a: Info, b: Info, out: Info): v
 
 /** The heap workers that run {@link HEAP_TASKS} for `backend`, if any. */
 export function taskWorkers(backend: WasmBackend): HeapWorkers | undefined {
-  return heapWorkers(backend, HEAP_TASKS_MODULE, HEAP_TASKS);
+  return flag('ROBUSTLAB_WASM_HEAP_WORKERS') ? heapWorkers(backend, HEAP_TASKS_MODULE, HEAP_TASKS) : undefined;
 }
 
 /**
