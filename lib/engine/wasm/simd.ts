@@ -206,6 +206,65 @@ const sumRows: Fn = (() => {
 })();
 
 /**
+ * sumProdDevRows(a, ma, b, mb, acc, rows, c): acc[j] += sum_r (a[r, j] - ma[j]) (b[r, j] - mb[j]), the
+ * differences in float32, their product and the sum in float64 (acc: float64; a row is c bytes of float32):
+ * batch-norm statistics (the variance, a = b = x) and gradients (sum dy (x - mean), ma = 0).
+ */
+const sumProdDevRows: Fn = (() => {
+  const [a, ma, b, mb, acc, rows, c, r, k, p] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [u, v] = [10, 11];
+  const dMul = simd(0xf2);
+  return {
+    name: 'sumProdDevRows',
+    params: 7,
+    locals: [[3, I32], [2, V128]],
+    body: [
+      loop(r, rows, i32(1), [
+        get(acc), set(p),
+        loop(k, c, i32(16), [
+          sum(a, k), vload(), sum(ma, k), vload(), fSub, set(u),
+          sum(b, k), vload(), sum(mb, k), vload(), fSub, set(v),
+          get(p), get(p), vload(), get(u), promoteLow, get(v), promoteLow, dMul, dAdd, vstore(),
+          get(p), get(p), vload(16), get(u), get(u), highHalf, promoteLow, get(v), get(v), highHalf, promoteLow, dMul, dAdd, vstore(16),
+          inc(p, i32(32)),
+        ]),
+        inc(a, get(c)),
+        inc(b, get(c)),
+      ]),
+    ],
+  };
+})();
+
+/**
+ * affineRows(x, m, s, t, y, rows, c): y[r, j] = (x[r, j] - m[j]) s[j] + t[j] (a batch norm's output);
+ * affine2Rows(x, s, v, m, u, t, y, rows, c): y = x s + (v - m) u + t, v a second [rows, c] input (its input
+ * gradient). m, s, u, t are per-channel float32 rows; a row is c bytes. Centring first, as the composite
+ * formula does, so that a large mean cancels exactly.
+ */
+function makeAffineRows(two: boolean): Fn {
+  const [x, sc, v, m, u, t, y, rows, c, r, k] = two ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [0, -1, -1, 1, 2, 3, 4, 5, 6, 7, 8];
+  const centred = (a: number): Op => [sum(a, k), vload(), sum(m, k), vload(), fSub];
+  return {
+    name: two ? 'affine2Rows' : 'affineRows',
+    params: two ? 9 : 7,
+    locals: [[2, I32]],
+    body: [
+      loop(r, rows, i32(1), [
+        loop(k, c, i32(16), [
+          sum(y, k),
+          two ? [sum(x, k), vload(), sum(sc, k), vload(), fMul, centred(v), sum(u, k), vload(), fMul, fAdd] : [centred(x), sum(u, k), vload(), fMul],
+          sum(t, k), vload(), fAdd,
+          vstore(),
+        ]),
+        inc(x, get(c)),
+        two ? inc(v, get(c)) : [],
+        inc(y, get(c)),
+      ]),
+    ],
+  };
+}
+
+/**
  * clip(x, out, n, lo, hi): out = x > hi ? hi : x < lo ? lo : x (the cpu backend's rule: NaN and -0 pass), lo
  * and hi given as the bit patterns of float32 values.
  */
@@ -884,13 +943,16 @@ export interface HeapSimd {
   sgdfw: SgdLoop;
   sgdn: SgdLoop;
   sgdnw: SgdLoop;
+  sumProdDevRows(a: number, ma: number, b: number, mb: number, acc: number, rows: number, c: number): void;
+  affineRows(x: number, m: number, s: number, t: number, y: number, rows: number, c: number): void;
+  affine2Rows(x: number, s: number, v: number, m: number, u: number, t: number, y: number, rows: number, c: number): void;
   /** dwTile1 ... dwTile4: see {@link makeDwTile}. */
   [tile: `dwTile${number}`]: (x: number, dy: number, out: number, nimg: number, oh: number, ow: number, xPix: number, xRow: number, xImg: number, co4: number) => void;
 }
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, ...sgds], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, ...sgds, sumProdDevRows, makeAffineRows(false), makeAffineRows(true)], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */

@@ -15,6 +15,8 @@ import { conv2DBias } from './Conv2DBias';
 import { CONV2D_BIAS } from '../../convBias';
 import { SGD_STEP } from '../../sgdStep';
 import { sgdStepKernel } from './SgdStep';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../../batchNorm';
+import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './BatchNorm';
 import { reluGradKernel } from './FusedReluGrad';
 import { maxPoolGradHeap } from './MaxPoolGrad';
 import { signConfig } from './Sign';
@@ -37,6 +39,8 @@ const ADDED: [string, tf.KernelFunc][] = [
   [FUSED_RELU_GRAD, reluGradKernel as unknown as tf.KernelFunc],
   [CONV2D_BIAS, conv2DBias as unknown as tf.KernelFunc],
   [SGD_STEP, sgdStepKernel as unknown as tf.KernelFunc],
+  [FUSED_BATCH_NORM, batchNormTrainingKernel as unknown as tf.KernelFunc],
+  [FUSED_BATCH_NORM_GRAD, batchNormTrainingGradKernel as unknown as tf.KernelFunc],
 ];
 
 /** Kernels of wasm's replaced outright. */

@@ -69,8 +69,19 @@ export function winoConvOut(simd: HeapSimd, params: readonly number[]): void {
   (f4 ? simd.wino4Out : simd.winoOut)(M + first * th * tw * co * 4, y + first * oh * ow * co * 4, last - first, oh, ow, co, th, tw, tiles);
 }
 
+/**
+ * affineRowRange(two, x, s, v, m, u, t, y, first, last, c): simd.ts `affineRows` (two = 0: y = (x - m) u + t)
+ * or `affine2Rows` (two = 1: y = x s + (v - m) u + t) over the rows [first, last) of c bytes each.
+ */
+export function affineRowRange(simd: HeapSimd, params: readonly number[]): void {
+  const [two, x, sc, v, m, u, t, y, first, last, c] = params;
+  const at = first * c;
+  if (two) simd.affine2Rows(x + at, sc, v + at, m, u, t, y + at, last - first, c);
+  else simd.affineRows(x + at, m, u, t, y + at, last - first, c);
+}
+
 /** The tasks by name. */
-export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut };
+export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, affineRowRange };
 
 /** A task's name. */
 export type HeapTaskName = keyof typeof HEAP_TASKS;
