@@ -22,7 +22,7 @@ const inputs = (shape: number[], offset: number): [tf.Tensor, tf.Tensor1D, tf.Te
   const x = uniform(shape, -1, 3, 11).mul(tf.linspace(0.5, 2, c)).add(tf.linspace(offset, 2 * offset, c));
   return [x, uniform([c], 0.5, 1.5, 12) as tf.Tensor1D, uniform([c], -0.5, 0.5, 13) as tf.Tensor1D];
 };
-const shapes = [[4, 5, 3, 8], [3, 2, 1, 3], [9, 7], [6, 12]];
+const shapes = [[4, 5, 3, 8], [3, 2, 1, 3], [9, 7], [6, 12], [8, 6, 6, 8]]; // the last: two shares of rows in the sums
 
 test('wasm runs one fused kernel each way', async () => {
   if (!(await backends()).includes('wasm')) return;

@@ -239,11 +239,15 @@ test('leading-axis Sum and Mean (vector rows and not, keepDims) match the cpu ba
   const f = () => {
     const x = uniform([6, 5, 4, 8], -1, 1, 21).add(3); // a large mean: float32 accumulation would show
     const y = uniform([7, 3, 5], -1, 1, 22);
-    return [x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum(0), x.mean([0, 1]), y.sum([0, 1]), y.mean(0, true), x.mean([1, 2])];
+    const z = uniform([9, 7, 5, 12], -1, 1, 23).add(3); // 315 rows: two shares of rows
+    return [x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum(0), x.mean([0, 1]), y.sum([0, 1]), y.mean(0, true), x.mean([1, 2]), z.sum([0, 1, 2]), z.mean([0, 1])];
   };
-  const w = await on('wasm', f);
   const c = await on('cpu', f);
+  // Row shares on this thread, and the second on a heap worker: the same bits.
+  const w = await withFlags({ ROBUSTLAB_WASM_SPLIT_MIN_BYTES: 1 << 30 }, () => on('wasm', f));
+  const ws = await withFlags({ ROBUSTLAB_WASM_SPLIT_MIN_BYTES: 0 }, () => on('wasm', f));
   w.forEach((v, i) => assert.ok(relError(v, c[i]) <= 1e-6, `output ${i} rel err ${relError(v, c[i])}`));
+  ws.forEach((v, i) => assert.equal(Array.from(v), Array.from(w[i]), `output ${i}: with and without the heap worker`));
 });
 
 test('Mean gradients (batch-norm statistics, other axes, double backprop) and vector Tile match the cpu backend', async () => {

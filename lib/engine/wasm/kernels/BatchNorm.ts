@@ -6,7 +6,7 @@
  */
 import { heapSimd, type HeapSimd } from '../simd';
 import { heapOffset, runSplit, type Info, type KernelArgs, type WasmBackend } from './heap';
-import { leadingSum } from './leadingReduce';
+import { leadingSum, rowSums } from './leadingReduce';
 
 const f = Math.fround;
 
@@ -35,9 +35,8 @@ function sumProdDev(backend: WasmBackend, simd: HeapSimd | undefined, a: Info, m
   }
   const h = rowsOn(backend);
   try {
-    const scratch = h.row(new Float32Array(2 * c)); // c float64 accumulators, zero
-    simd.sumProdDevRows(h.off(a), h.off(h.row(ma)), h.off(b), h.off(h.row(mb)), h.off(scratch), rows, c * 4);
-    return new Float64Array(backend.typedArrayFromHeap(scratch).buffer, h.off(scratch), c).slice();
+    const [ao, mao, bo, mbo] = [h.off(a), h.off(h.row(ma)), h.off(b), h.off(h.row(mb))];
+    return rowSums(backend, rows, c, 'sumProdDevRowRange', (acc, first, last) => [ao, mao, bo, mbo, acc, first, last, c * 4]);
   } finally {
     h.done();
   }

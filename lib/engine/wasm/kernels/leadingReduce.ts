@@ -4,7 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
-import { call, heapOffset, type Info, type KernelArgs, type WasmBackend } from './heap';
+import { call, heapOffset, taskWorkers, type Info, type KernelArgs, type WasmBackend } from './heap';
+import { flag } from './flags';
+import { HEAP_TASKS } from './tasks';
 
 /**
  * Sum and Mean over leading axes (bias gradients, batch-norm statistics: [N, H, W, C] -> [C]) as one pass over
@@ -41,14 +43,36 @@ export function leadingSum(backend: WasmBackend, x: Info, rows: number, cols: nu
     for (let r = 0, o = 0; r < rows; r++, o += cols) for (let c = 0; c < cols; c++) acc[c] += xv[o + c];
     return acc;
   }
-  // A float64 accumulator on the heap (malloc aligns to 8 bytes at least), 2 float32 slots per column.
-  const scratch = backend.makeOutput([2 * cols], 'float32');
+  const xo = heapOffset(backend, x);
+  return rowSums(backend, rows, cols, 'sumRowRange', (acc, first, last) => [xo, acc, first, last, cols * 4]);
+}
+
+/** Rows per share below which a sum stays in one share (and on this thread). */
+const MIN_SHARE_ROWS = 64;
+
+/**
+ * Column sums in float64 by `task` (a row-range sum of tasks.ts writing into the accumulator it is given) over
+ * `rows` rows of `cols` float32 values, in two fixed shares of rows (one for small sums), each into its own
+ * accumulator on the heap, run by this thread and a heap worker where the work is large enough, and added in
+ * share order: the same result whichever thread ran which share. Needs the SIMD loops.
+ */
+export function rowSums(backend: WasmBackend, rows: number, cols: number, task: 'sumRowRange' | 'sumProdDevRowRange', params: (acc: number, first: number, last: number) => number[]): Float64Array {
+  const simd = heapSimd(backend)!;
+  const shares = rows >= 2 * MIN_SHARE_ROWS ? 2 : 1;
+  // Float64 accumulators on the heap (malloc aligns to 8 bytes at least), 2 float32 slots per column.
+  const scratch = backend.makeOutput([2 * cols * shares], 'float32');
   try {
     const at = heapOffset(backend, scratch);
-    const acc = () => new Float64Array(backend.typedArrayFromHeap(scratch).buffer, at, cols);
-    acc().fill(0);
-    simd.sumRows(heapOffset(backend, x), at, rows, cols * 4);
-    return acc().slice();
+    const acc = (k: number) => new Float64Array(backend.typedArrayFromHeap(scratch).buffer, at + k * cols * 8, cols);
+    backend.typedArrayFromHeap(scratch).fill(0);
+    const bound = (k: number) => Math.floor((k * rows) / shares);
+    const share = (k: number) => params(at + k * cols * 8, bound(k), bound(k + 1));
+    const workers = shares > 1 && rows * cols * 4 >= flag('ROBUSTLAB_WASM_SPLIT_MIN_BYTES') ? taskWorkers(backend) : undefined;
+    if (workers) workers.run([[task, share(1)]], () => HEAP_TASKS[task](simd, share(0)));
+    else for (let k = 0; k < shares; k++) HEAP_TASKS[task](simd, share(k));
+    const total = acc(0).slice();
+    for (let k = 1; k < shares; k++) acc(k).forEach((v, c) => (total[c] += v));
+    return total;
   } finally {
     backend.disposeData(scratch.dataId);
   }

@@ -80,8 +80,20 @@ export function affineRowRange(simd: HeapSimd, params: readonly number[]): void 
   else simd.affineRows(x + at, m, u, t, y + at, last - first, c);
 }
 
+/** sumRowRange(x, acc, first, last, c): simd.ts `sumRows` over the rows [first, last) of c bytes each. */
+export function sumRowRange(simd: HeapSimd, params: readonly number[]): void {
+  const [x, acc, first, last, c] = params;
+  simd.sumRows(x + first * c, acc, last - first, c);
+}
+
+/** sumProdDevRowRange(a, ma, b, mb, acc, first, last, c): simd.ts `sumProdDevRows` over the rows [first, last). */
+export function sumProdDevRowRange(simd: HeapSimd, params: readonly number[]): void {
+  const [a, ma, b, mb, acc, first, last, c] = params;
+  simd.sumProdDevRows(a + first * c, ma, b + first * c, mb, acc, last - first, c);
+}
+
 /** The tasks by name. */
-export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, affineRowRange };
+export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, affineRowRange, sumRowRange, sumProdDevRowRange };
 
 /** A task's name. */
 export type HeapTaskName = keyof typeof HEAP_TASKS;
