@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DW_TILE_ROWS, heapSimd } from '../simd';
+import { heapSimd } from '../simd';
 import { flag } from './flags';
 import { call, heapOffset, heapViews, scoped, taskWorkers, type ConvAttrs, type Info, type KernelArgs, type WasmBackend } from './heap';
 import { winogradFilterGrad } from './winograd';

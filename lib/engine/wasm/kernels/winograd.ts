@@ -1,6 +1,8 @@
 /**
  * Winograd 3x3 stride-1 convolutions (F(2x2, 3x3), F(4x4, 3x3)) and filter gradients (F(3x3, 2x2)) on the wasm heap:
- * SIMD transforms (simd.ts) around batches of XNNPACK products. Used by Conv2D.ts and Conv2DBackpropFilter.ts.
+ * SIMD transforms (simd.ts) around batches of products, XNNPACK's for the convolutions and robustlab's register
+ * tiles for the filter gradients, the transforms and the filter gradients' products shared out with the heap
+ * workers. Used by Conv2D.ts, Conv2DBias.ts and Conv2DBackpropFilter.ts.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
