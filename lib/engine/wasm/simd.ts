@@ -182,6 +182,27 @@ const reluGrad: Fn = (() => {
   };
 })();
 
+/**
+ * The loop of the float64 row sums: for each of `rows` rows of c bytes, the 4-lane vectors k of the row (`load`
+ * sets the locals the halves read), acc[j] += half(low) and acc[j + 2] += half(high) as float64 pairs; the
+ * locals in `advance` step by c bytes per row. `p` is a scratch local for the accumulator's address.
+ */
+function f64RowSums(acc: number, rows: number, c: number, r: number, k: number, p: number, advance: number[], load: Op, half: (high: boolean) => Op): Op {
+  return loop(r, rows, i32(1), [
+    get(acc), set(p),
+    loop(k, c, i32(16), [
+      load,
+      get(p), get(p), vload(), half(false), dAdd, vstore(),
+      get(p), get(p), vload(16), half(true), dAdd, vstore(16),
+      inc(p, i32(32)),
+    ]),
+    advance.map((a) => inc(a, get(c))),
+  ]);
+}
+
+/** The float64 pair of a float32 vector local's low or high two lanes. */
+const promoted = (v: number, high: boolean): Op => (high ? [get(v), get(v), highHalf, promoteLow] : [get(v), promoteLow]);
+
 /** sumRows(x, acc, rows, c): acc[j] += sum_r x[r, j] with acc in float64 (c bytes of float32 per row). */
 const sumRows: Fn = (() => {
   const [x, acc, rows, c, r, k, a] = [0, 1, 2, 3, 4, 5, 6];
@@ -190,18 +211,7 @@ const sumRows: Fn = (() => {
     name: 'sumRows',
     params: 4,
     locals: [[3, I32], [1, V128]],
-    body: [
-      loop(r, rows, i32(1), [
-        get(acc), set(a),
-        loop(k, c, i32(16), [
-          sum(x, k), vload(), set(v),
-          get(a), get(a), vload(), get(v), promoteLow, dAdd, vstore(),
-          get(a), get(a), vload(16), get(v), get(v), highHalf, promoteLow, dAdd, vstore(16),
-          inc(a, i32(32)),
-        ]),
-        inc(x, get(c)),
-      ]),
-    ],
+    body: [f64RowSums(acc, rows, c, r, k, a, [x], [sum(x, k), vload(), set(v)], (high) => promoted(v, high))],
   };
 })();
 
@@ -214,24 +224,12 @@ const sumProdDevRows: Fn = (() => {
   const [a, ma, b, mb, acc, rows, c, r, k, p] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [u, v] = [10, 11];
   const dMul = simd(0xf2);
+  const load: Op = [sum(a, k), vload(), sum(ma, k), vload(), fSub, set(u), sum(b, k), vload(), sum(mb, k), vload(), fSub, set(v)];
   return {
     name: 'sumProdDevRows',
     params: 7,
     locals: [[3, I32], [2, V128]],
-    body: [
-      loop(r, rows, i32(1), [
-        get(acc), set(p),
-        loop(k, c, i32(16), [
-          sum(a, k), vload(), sum(ma, k), vload(), fSub, set(u),
-          sum(b, k), vload(), sum(mb, k), vload(), fSub, set(v),
-          get(p), get(p), vload(), get(u), promoteLow, get(v), promoteLow, dMul, dAdd, vstore(),
-          get(p), get(p), vload(16), get(u), get(u), highHalf, promoteLow, get(v), get(v), highHalf, promoteLow, dMul, dAdd, vstore(16),
-          inc(p, i32(32)),
-        ]),
-        inc(a, get(c)),
-        inc(b, get(c)),
-      ]),
-    ],
+    body: [f64RowSums(acc, rows, c, r, k, p, [a, b], load, (high) => [promoted(u, high), promoted(v, high), dMul])],
   };
 })();
 
