@@ -69,11 +69,7 @@ export interface HeapWorkers {
   run(shares: readonly (readonly [task: string, params: readonly number[]])[], own: () => void): void;
 }
 
-interface Pool extends HeapWorkers {
-  names: string[];
-}
-
-const pools = new Map<object, Map<string, Pool | null>>();
+const pools = new Map<object, Map<string, HeapWorkers | null>>();
 
 /** How long a new worker may take to link the module before the pool is given up (ms). */
 const START_TIMEOUT_MS = 20_000;
@@ -97,7 +93,7 @@ export function heapWorkers(backend: unknown, tasksModule: string, tasks: Record
   return byModule.get(tasksModule) ?? undefined;
 }
 
-function startPool(memory: object, tasksModule: string, names: string[], size: number): Pool | null {
+function startPool(memory: object, tasksModule: string, names: string[], size: number): HeapWorkers | null {
   const tsx = __filename.endsWith('.ts') ? require.resolve('tsx/cjs') : undefined;
   const simdPath = path.join(__dirname, `simd${path.extname(__filename)}`);
   const ctrls: Int32Array[] = [];
@@ -120,7 +116,6 @@ function startPool(memory: object, tasksModule: string, names: string[], size: n
   let broken = false;
   return {
     size,
-    names,
     run(shares, own) {
       if (broken) throw new Error('wasm heap workers: a worker stopped answering earlier in this process');
       if (shares.length > size) throw new Error(`heapWorkers.run: ${shares.length} shares for ${size} workers`);

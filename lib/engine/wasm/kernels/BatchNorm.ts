@@ -10,16 +10,18 @@ import { leadingSum, rowSums } from './leadingReduce';
 
 const f = Math.fround;
 
-/** Float32 per-channel rows on the heap for the SIMD loops; freed by `done`. */
+/** A float32 [values.length] tensor on the heap holding `values`. */
+function channelRow(backend: WasmBackend, values: ArrayLike<number>): Info {
+  const t = backend.makeOutput([values.length], 'float32');
+  backend.typedArrayFromHeap(t).set(values);
+  return t;
+}
+
+/** Per-channel rows on the heap for the SIMD loops, freed by `done`. */
 function rowsOn(backend: WasmBackend) {
   const made: Info[] = [];
   return {
-    row(values: ArrayLike<number>): Info {
-      const t = backend.makeOutput([values.length], 'float32');
-      made.push(t);
-      backend.typedArrayFromHeap(t).set(values);
-      return t;
-    },
+    row: (values: ArrayLike<number>): Info => (made.push(channelRow(backend, values)), made[made.length - 1]),
     off: (t: Info) => heapOffset(backend, t),
     done: () => made.forEach((t) => backend.disposeData(t.dataId)),
   };
@@ -53,9 +55,10 @@ export function batchNormTrainingKernel(args: KernelArgs): Info[] {
   const mean = new Float32Array(leadingSum(backend, x, rows, c).map((s) => s / rows));
   const variance = sumProdDev(backend, simd, x, mean, x, mean, rows, c).map((s) => s / rows);
   const invstd = new Float32Array(variance.map((v) => 1 / Math.sqrt(f(v) + f(epsilon))));
-  const g = backend.typedArrayFromHeap(gamma);
+  // Copies: making the output may grow the heap, which detaches the unthreaded build's views.
+  const g = backend.typedArrayFromHeap(gamma).slice();
   const scale = invstd.map((s, j) => s * g[j]);
-  const shift = backend.typedArrayFromHeap(beta);
+  const shift = backend.typedArrayFromHeap(beta).slice();
   const y = backend.makeOutput(x.shape, 'float32');
   if (simd) {
     const h = rowsOn(backend);
@@ -69,12 +72,8 @@ export function batchNormTrainingKernel(args: KernelArgs): Info[] {
     const [xv, yv] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(y)];
     for (let r = 0, o = 0; r < rows; r++, o += c) for (let j = 0; j < c; j++) yv[o + j] = f(f(xv[o + j] - mean[j]) * scale[j]) + shift[j];
   }
-  const out = (values: ArrayLike<number>) => {
-    const t = backend.makeOutput([c], 'float32');
-    backend.typedArrayFromHeap(t).set(values);
-    return t;
-  };
-  return [y, out(mean), out(invstd), out(variance.map((v) => (v * rows) / Math.max(rows - 1, 1)))];
+  const unbiased = variance.map((v) => (v * rows) / Math.max(rows - 1, 1));
+  return [y, channelRow(backend, mean), channelRow(backend, invstd), channelRow(backend, unbiased)];
 }
 
 /**
@@ -107,10 +106,5 @@ export function batchNormTrainingGradKernel(args: KernelArgs): Info[] {
     const [dyv, xv, dxv] = [dy, x, dx].map((t) => backend.typedArrayFromHeap(t));
     for (let r = 0, o = 0; r < rows; r++, o += c) for (let j = 0; j < c; j++) dxv[o + j] = f(f(dyv[o + j] * A[j]) + f(f(xv[o + j] - m[j]) * B[j])) + C[j];
   }
-  const out = (values: ArrayLike<number>) => {
-    const t = backend.makeOutput([c], 'float32');
-    backend.typedArrayFromHeap(t).set(values);
-    return t;
-  };
-  return [dx, out(dgamma), out(dbeta)];
+  return [dx, channelRow(backend, dgamma), channelRow(backend, dbeta)];
 }

@@ -7,9 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
 import { flag } from './flags';
-import { call, heapOffset, heapViews, scoped, taskWorkers, type ConvAttrs, type Info, type KernelArgs, type WasmBackend } from './heap';
+import { call, heapOffset, heapViews, runShares, scoped, type ConvAttrs, type Info, type KernelArgs, type WasmBackend } from './heap';
 import { winogradFilterGrad } from './winograd';
-import { filterGradTiles } from './filterGradTiles';
 
 /**
  * dW: by Winograd for large 3x3 stride-1 layers, else by SIMD tiles ('direct', Co a multiple of 8), else by
@@ -22,7 +21,7 @@ export function conv2DBackpropFilter(args: KernelArgs): Info {
   const backend = args.backend as WasmBackend;
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (robustlab wasm): only NHWC is supported');
   const [fh, fw, fci, fco] = attrs.filterShape;
-  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') !== 'conv' && flag('ROBUSTLAB_WASM_WINOGRAD') && fh === 3 && fw === 3 && fci % 4 === 0 && fco % 4 === 0 && fci * fco >= flag('ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS') && x.dtype === 'float32' && dy.dtype === 'float32') {
+  if (flag('ROBUSTLAB_WASM_FILTER_GRAD') !== 'conv' && flag('ROBUSTLAB_WASM_WINOGRAD') && fh === 3 && fw === 3 && fci * fco >= flag('ROBUSTLAB_WASM_WINOGRAD_MIN_FILTER_GRAD_CHANNELS') && x.dtype === 'float32' && dy.dtype === 'float32') {
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
     if (info.strideHeight === 1 && info.strideWidth === 1) {
       const out = winogradFilterGrad(x, dy, info, backend);
@@ -130,7 +129,6 @@ export function conv2DBackpropFilterDirect(x: Info, dy: Info, attrs: ConvAttrs &
   const wp = Math.max(left + w, (ow - 1) * sw + kw);
   const padded = top !== 0 || left !== 0 || hp !== h || wp !== w;
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_DW_CHUNK') / (oh * ow * co * 4))));
-  const workers = taskWorkers(backend);
   const parts = Math.min(n, flag('ROBUSTLAB_WASM_DW_SHARES'));
   const made: Info[] = [];
   const alloc = (shape: number[]) => {
@@ -147,12 +145,7 @@ export function conv2DBackpropFilterDirect(x: Info, dy: Info, attrs: ConvAttrs &
       heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, outs[k]), bufs[k] ? heapOffset(backend, bufs[k]!) : 0,
       Math.floor((k * n) / parts), Math.floor(((k + 1) * n) / parts), ...geometry,
     ];
-    const mine = workers ? Math.max(1, parts - workers.size) : parts;
-    const own = () => {
-      for (let k = 0; k < mine; k++) filterGradTiles(simd, share(k));
-    };
-    if (workers && parts > mine) workers.run(Array.from({ length: parts - mine }, (_, j) => ['filterGradTiles', share(mine + j)] as const), own);
-    else own();
+    runShares(backend, 'filterGradTiles', Array.from({ length: parts }, (_, k) => share(k)));
     for (let k = 1; k < parts; k++) simd.addInto(heapOffset(backend, outs[0]), heapOffset(backend, outs[k]), kh * kw * ci * co * 4);
     const out = outs[0];
     for (const t of made) if (t !== out) backend.disposeData(t.dataId);

@@ -100,19 +100,31 @@ export function taskWorkers(backend: WasmBackend): HeapWorkers | undefined {
 }
 
 /**
+ * Runs `task` once per share (its parameters), in order: the heap workers take the last shares, one each, and
+ * this thread the rest; without workers (or with `alone`) this thread runs them all. Whoever runs a share, it
+ * computes the same thing, so callers that give each share its own output get the same result either way.
+ */
+export function runShares(backend: WasmBackend, task: HeapTaskName, shares: readonly number[][], alone = false): void {
+  const simd = heapSimd(backend);
+  if (!simd) throw new Error(`runShares(${task}): the wasm SIMD loops are unavailable`);
+  const workers = !alone && shares.length > 1 ? taskWorkers(backend) : undefined;
+  const mine = workers ? Math.max(1, shares.length - workers.size) : shares.length;
+  const own = () => {
+    for (let k = 0; k < mine; k++) HEAP_TASKS[task](simd, shares[k]);
+  };
+  if (workers && mine < shares.length) workers.run(shares.slice(mine).map((p) => [task, p] as const), own);
+  else own();
+}
+
+/**
  * Runs `task` over `count` items split evenly between the calling thread and the heap workers (one share
- * each; all on the calling thread where there are none); `params(first, last)` are a share's parameters.
- * For tasks whose shares write disjoint outputs, so that the split cannot change the result. Work of fewer
- * `bytes` than the flag `ROBUSTLAB_WASM_SPLIT_MIN_BYTES` stays on the calling thread.
+ * each; one share where there are none); `params(first, last)` are a share's parameters. For tasks whose
+ * shares write disjoint outputs, so that the split cannot change the result. Work of fewer `bytes` than the flag
+ * `ROBUSTLAB_WASM_SPLIT_MIN_BYTES` stays on the calling thread.
  */
 export function runSplit(backend: WasmBackend, task: HeapTaskName, count: number, params: (first: number, last: number) => number[], bytes = Infinity): void {
-  const simd = heapSimd(backend);
-  if (!simd) throw new Error(`runSplit(${task}): the wasm SIMD loops are unavailable`);
-  const fn = HEAP_TASKS[task];
   const workers = count > 1 && bytes >= flag('ROBUSTLAB_WASM_SPLIT_MIN_BYTES') ? taskWorkers(backend) : undefined;
   const parts = Math.min(count, 1 + (workers?.size ?? 0));
   const at = (k: number) => Math.floor((k * count) / parts);
-  const own = () => fn(simd, params(0, at(1)));
-  if (!workers || parts === 1) return own();
-  workers.run(Array.from({ length: parts - 1 }, (_, j) => [task, params(at(j + 1), at(j + 2))] as const), own);
+  runShares(backend, task, Array.from({ length: parts }, (_, k) => params(at(k), at(k + 1))));
 }

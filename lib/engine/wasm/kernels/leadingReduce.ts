@@ -4,9 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
-import { call, heapOffset, taskWorkers, type Info, type KernelArgs, type WasmBackend } from './heap';
+import { call, heapOffset, runShares, type Info, type KernelArgs, type WasmBackend } from './heap';
 import { flag } from './flags';
-import { HEAP_TASKS } from './tasks';
 
 /**
  * Sum and Mean over leading axes (bias gradients, batch-norm statistics: [N, H, W, C] -> [C]) as one pass over
@@ -57,7 +56,6 @@ const MIN_SHARE_ROWS = 64;
  * share order: the same result whichever thread ran which share. Needs the SIMD loops.
  */
 export function rowSums(backend: WasmBackend, rows: number, cols: number, task: 'sumRowRange' | 'sumProdDevRowRange', params: (acc: number, first: number, last: number) => number[]): Float64Array {
-  const simd = heapSimd(backend)!;
   const shares = rows >= 2 * MIN_SHARE_ROWS ? 2 : 1;
   // Float64 accumulators on the heap (malloc aligns to 8 bytes at least), 2 float32 slots per column.
   const scratch = backend.makeOutput([2 * cols * shares], 'float32');
@@ -67,9 +65,7 @@ export function rowSums(backend: WasmBackend, rows: number, cols: number, task: 
     backend.typedArrayFromHeap(scratch).fill(0);
     const bound = (k: number) => Math.floor((k * rows) / shares);
     const share = (k: number) => params(at + k * cols * 8, bound(k), bound(k + 1));
-    const workers = shares > 1 && rows * cols * 4 >= flag('ROBUSTLAB_WASM_SPLIT_MIN_BYTES') ? taskWorkers(backend) : undefined;
-    if (workers) workers.run([[task, share(1)]], () => HEAP_TASKS[task](simd, share(0)));
-    else for (let k = 0; k < shares; k++) HEAP_TASKS[task](simd, share(k));
+    runShares(backend, task, Array.from({ length: shares }, (_, k) => share(k)), rows * cols * 4 < flag('ROBUSTLAB_WASM_SPLIT_MIN_BYTES'));
     const total = acc(0).slice();
     for (let k = 1; k < shares; k++) acc(k).forEach((v, c) => (total[c] += v));
     return total;

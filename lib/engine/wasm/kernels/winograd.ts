@@ -71,8 +71,7 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
  * [3, 3, Ci, Co]. The products run on the filter gradient's register tiles (no packing; the planes are shared
  * out between the calling thread and the heap workers, each plane computed whole by one thread, so the result
  * does not depend on the split), and so do the transforms, by images; 2.25x fewer multiplications than the
- * direct filter gradient. Needs Ci a
- * multiple of 4 and Co of 8; returns undefined where it does not apply.
+ * direct filter gradient. Needs Ci a multiple of 4 and Co of 8; returns undefined where it does not apply.
  */
 export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
   const [n, h, w, ci] = x.shape;
