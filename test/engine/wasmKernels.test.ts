@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { engine, relError } from '../helpers/setup';
 import { backends, dataOn as on, withFlags } from '../helpers/backends';
 import { uniform, normal } from '../../lib/engine/seed';
+import { conv2dBias } from '../../lib/engine/convBias';
 
 test.before(async () => {
   await engine();
@@ -188,16 +189,37 @@ test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradi
       const x = uniform([...c.x], -1, 1, 40 + i) as tf.Tensor4D;
       const w = normal([3, 3, c.x[3], c.co], 0.5, 50 + i) as tf.Tensor4D;
       const y = tf.conv2d(x, w, 1, c.pad as 'same');
+      const yb = conv2dBias(x, w, uniform([c.co], -2, 2, 60 + i) as tf.Tensor1D, 1, c.pad === 'valid' ? 'valid' : 'same');
       const loss = (z: tf.Tensor, v: tf.Tensor) => tf.conv2d(z as tf.Tensor4D, v as tf.Tensor4D, 1, c.pad as 'same').square().sum();
-      return [y, ...tf.grads(loss)([x, w])];
+      return [y, yb, ...tf.grads(loss)([x, w])];
     });
   const cpu = await on('cpu', f);
-  // One image per chunk (a partial chunk count) and the whole batch in one; F(2x2, 3x3) and F(4x4, 3x3).
-  for (const chunkBytes of [1, 64 << 20])
-    for (const f4MinTiles of [0, Infinity]) {
-      const w = await withFlags({ ...WINOGRAD_EVERYWHERE, ROBUSTLAB_WASM_WINOGRAD_CHUNK: chunkBytes, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: f4MinTiles }, () => on('wasm', f));
-      w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `chunk ${chunkBytes}, F(${f4MinTiles ? 2 : 4}): output ${i} rel err ${relError(v, cpu[i])}`));
+  // One image per chunk (a partial chunk count) and the whole batch in one; F(2x2, 3x3) and F(4x4, 3x3); the
+  // fused form (output channels a multiple of 8) with blocks of a few tile rows and of several images.
+  const runs = [
+    ...[1, 64 << 20].flatMap((chunk) => [0, Infinity].map((f4) => ({ ROBUSTLAB_WASM_WINOGRAD_FUSED: false, ROBUSTLAB_WASM_WINOGRAD_CHUNK: chunk, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: f4 }))),
+    ...[1, 384 << 10].flatMap((block) => [0, Infinity].map((f4) => ({ ROBUSTLAB_WASM_WINOGRAD_FUSED: true, ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: block, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: f4 }))),
+  ];
+  for (const flags of runs) {
+    const w = await withFlags({ ...WINOGRAD_EVERYWHERE, ...flags }, () => on('wasm', f));
+    w.forEach((v, i) => assert.ok(relError(v, cpu[i]) <= 1e-4, `${JSON.stringify(flags)}: output ${i} rel err ${relError(v, cpu[i])}`));
+  }
+});
+
+test('fused Winograd convolutions give the same bits with and without the heap workers, whatever the block size', async () => {
+  const f = () => {
+    const x = uniform([5, 12, 12, 8], -1, 1, 70) as tf.Tensor4D;
+    const w = normal([3, 3, 8, 16], 0.5, 71) as tf.Tensor4D;
+    return [tf.conv2d(x, w, 1, 'same'), conv2dBias(x, w, uniform([16], -1, 1, 72) as tf.Tensor1D, 1, 'valid')];
+  };
+  for (const f4 of [0, Infinity]) {
+    const flags = { ...WINOGRAD_EVERYWHERE, ROBUSTLAB_WASM_WINOGRAD_FUSED: true, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: f4 };
+    const base = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: false }, () => on('wasm', f));
+    for (const block of [1, 40 << 10, 384 << 10]) {
+      const w = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: true, ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: block }, () => on('wasm', f));
+      w.forEach((v, i) => assert.equal(Array.from(v), Array.from(base[i]), `F(${f4 ? 2 : 4}), blocks of ${block} bytes: output ${i}`));
     }
+  }
 });
 
 test('2x2 max-pool gradients on the SIMD path (channels a multiple of 4; ties, NaN, odd borders) match the cpu backend', async () => {

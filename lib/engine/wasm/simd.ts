@@ -629,6 +629,61 @@ function makeDwTile(R: number): Fn {
 }
 const dwTiles = Array.from({ length: DW_TILE_ROWS }, (_, k) => makeDwTile(k + 1));
 
+/**
+ * planeProducts(A, U, M, planes, rows, K, cols, aK, aPlane, mPlane): M_p = A_p^T U_p for `planes` products,
+ * A_p^T's column k (rows floats, consecutive) at A + p*aPlane + k*aK bytes, U_p [K, cols] row-major and back to
+ * back, M_p [rows, cols] row-major at M + p*mPlane (rows a multiple of 4, cols of 8). Each 4 x 8 block of M_p is summed over K in 8 registers
+ * (the dwTile shape: a 4-lane row of U_p times four splats of A's consecutive values), written, not added. For
+ * the fused Winograd blocks, whose operands are small and already in cache, so nothing is packed.
+ */
+const planeProducts: Fn = (() => {
+  const [A, U, M, planes, rows, K, cols, aK, aPlane, mPlane] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [p, r0, c0, k, ap, up, mp, colsB, apl, upl, mpl] = Array.from({ length: 11 }, (_, i) => 10 + i);
+  const acc = Array.from({ length: 8 }, (_, i) => 21 + i);
+  const [u0, u1, t] = [29, 30, 31];
+  const tee = (l: number): Op => [0x22, uleb(l)];
+  return {
+    name: 'planeProducts',
+    params: 10,
+    locals: [[11, I32], [11, V128]],
+    body: [
+      get(cols), i32(4), mul, set(colsB),
+      get(A), set(apl), get(U), set(upl), get(M), set(mpl),
+      loop(p, planes, i32(1), [
+        loop(r0, rows, i32(4), [
+          loop(c0, cols, i32(8), [
+            acc.map((a) => [vconst(0), set(a)]),
+            get(upl), get(c0), i32(4), mul, add, set(up),
+            get(apl), get(r0), i32(4), mul, add, set(ap),
+            // A do-while over K (K >= 1): one branch per step.
+            get(K), set(k),
+            0x03, 0x40,
+            get(up), vload(), set(u0),
+            get(up), vload(16), set(u1),
+            [0, 1, 2, 3].map((r) => [
+              get(acc[2 * r]), get(ap), vload32Splat(4 * r), tee(t), get(u0), fMul, fAdd, set(acc[2 * r]),
+              get(acc[2 * r + 1]), get(t), get(u1), fMul, fAdd, set(acc[2 * r + 1]),
+            ]),
+            inc(up, get(colsB)),
+            inc(ap, get(aK)),
+            get(k), i32(1), sub, tee(k), 0x0d, 0,
+            0x0b,
+            get(mpl), get(r0), get(cols), mul, get(c0), add, i32(4), mul, add, set(mp),
+            [0, 1, 2, 3].map((r) => [
+              get(mp), get(acc[2 * r]), vstore(),
+              get(mp), get(acc[2 * r + 1]), vstore(16),
+              r < 3 ? inc(mp, get(colsB)) : [],
+            ]),
+          ]),
+        ]),
+        inc(apl, get(aPlane)),
+        inc(upl, [get(K), get(colsB), mul]),
+        inc(mpl, get(mPlane)),
+      ]),
+    ],
+  };
+})();
+
 // Winograd F(2x2, 3x3): Y = A^T [(G g G^T) * (B^T d B)] A over 4x4 input tiles d giving 2x2 output tiles.
 const vzero: Op = vconst(0);
 const vhalf: Op = vconst(0.5);
@@ -670,22 +725,44 @@ export const F4: Winograd = {
  * d of tile t = (b*th + i)*tw + j (rows m*i - top.., columns m*j - left.., zero outside), k = alpha*r + s; V
  * holds alpha^2 matrices [tiles][ci] (ci a multiple of 4).
  */
-function makeWinoIn(f: Winograd, fname: string): Fn {
+function makeWinoIn(f: Winograd, fname: string, inPlace: boolean): Fn {
   const a = f.m + 2;
   const [x, V, n, h, w, ci, th, tw, top, left, tiles] = Array.from({ length: 11 }, (_, k) => k);
   const [b, i, j, c, t, y0, x0, base, at, pix, rowB, mat, one, inside] = Array.from({ length: 14 }, (_, k) => 11 + k);
-  const d = Array.from({ length: a * a }, (_, k) => 25 + k);
-  const u = Array.from({ length: a * a }, (_, k) => 25 + a * a + k);
+  // In place: one column of the tile, then one row of B^T d; else the whole tile and the whole B^T d.
+  const d = Array.from({ length: inPlace ? a : a * a }, (_, k) => 25 + k);
+  const u = inPlace ? [] : Array.from({ length: a * a }, (_, k) => 25 + a * a + k);
   const load = (r: number, q: number, checked: boolean): Op => {
     const addr: Op = [get(base), r ? [get(rowB), i32(r), mul, add] : [], q ? [get(pix), i32(q), mul, add] : []];
-    if (!checked) return [addr, vload(), set(d[a * r + q])];
-    return [get(y0), i32(r), add, get(h), ltU, get(x0), i32(q), add, get(w), ltU, 0x71, 0x04, V128, addr, vload(), 0x05, vzero, 0x0b, set(d[a * r + q])];
+    const to = d[inPlace ? r : a * r + q];
+    if (!checked) return [addr, vload(), set(to)];
+    return [get(y0), i32(r), add, get(h), ltU, get(x0), i32(q), add, get(w), ltU, 0x71, 0x04, V128, addr, vload(), 0x05, vzero, 0x0b, set(to)];
   };
-  const loads = (checked: boolean): Op => Array.from({ length: a * a }, (_, k) => load(Math.floor(k / a), k % a, checked));
+  const column = (q: number, checked: boolean): Op => Array.from({ length: a }, (_, r) => load(r, q, checked));
+  const slot = (k: number): Op => [get(at), k ? [get(mat), i32(k), mul, add] : []];
+  const rc = (k: number): [number, number] => [Math.floor(k / a), k % a];
+  const tile: Op = inPlace
+    ? [
+        // u = B^T d column by column into V's slots, then V = u B row by row in place.
+        Array.from({ length: a }, (_, q) => [
+          get(inside), 0x04, 0x40, column(q, false), 0x05, column(q, true), 0x0b,
+          Array.from({ length: a }, (_, r) => [slot(a * r + q), combo(f.BT[r].map((co, s2) => [d[s2], co])), vstore()]),
+        ]),
+        Array.from({ length: a }, (_, r) => [
+          Array.from({ length: a }, (_, q) => [slot(a * r + q), vload(), set(d[q])]),
+          Array.from({ length: a }, (_, q) => [slot(a * r + q), combo(f.BT[q].map((co, s2) => [d[s2], co])), vstore()]),
+        ]),
+      ]
+    : [
+        get(inside), 0x04, 0x40, Array.from({ length: a }, (_, q) => column(q, false)), 0x05, Array.from({ length: a }, (_, q) => column(q, true)), 0x0b,
+        // u = B^T d (rows), then V = u B (columns), each slot of V written once.
+        Array.from({ length: a * a }, (_, k) => [combo(f.BT[rc(k)[0]].map((co, s2) => [d[a * s2 + rc(k)[1]], co])), set(u[k])]),
+        Array.from({ length: a * a }, (_, k) => [slot(k), combo(f.BT[rc(k)[1]].map((co, s2) => [u[a * rc(k)[0] + s2], co])), vstore()]),
+      ];
   return {
     name: fname,
     params: 11,
-    locals: [[14, I32], [2 * a * a, V128]],
+    locals: [[14, I32], [d.length + u.length, V128]],
     body: [
       i32(1), set(one),
       get(ci), i32(4), mul, set(pix),
@@ -701,17 +778,8 @@ function makeWinoIn(f: Winograd, fname: string): Fn {
             get(x0), get(w), ltU, 0x71, get(x0), i32(a - 1), add, get(w), ltU, 0x71, set(inside),
             loop(c, ci, i32(4), [
               get(x), get(b), get(h), mul, get(y0), add, get(w), mul, get(x0), add, get(pix), mul, add, get(c), i32(4), mul, add, set(base),
-              get(inside), 0x04, 0x40, loads(false), 0x05, loads(true), 0x0b,
-              // u = B^T d (rows), then V = u B (columns).
-              Array.from({ length: a * a }, (_, k) => {
-                const [r, q] = [Math.floor(k / a), k % a];
-                return [combo(f.BT[r].map((co, s2) => [d[a * s2 + q], co])), set(u[k])];
-              }),
               get(V), get(t), get(pix), mul, add, get(c), i32(4), mul, add, set(at),
-              Array.from({ length: a * a }, (_, k) => {
-                const [r, q] = [Math.floor(k / a), k % a];
-                return [get(at), k ? [get(mat), i32(k), mul, add] : [], combo(f.BT[q].map((co, s2) => [u[a * r + s2], co])), vstore()];
-              }),
+              tile,
             ]),
             inc(t, get(one)),
           ]),
@@ -722,22 +790,27 @@ function makeWinoIn(f: Winograd, fname: string): Fn {
 }
 
 /**
- * Out(M, y, n, oh, ow, co, th, tw, tiles): y's m x m tile t = A^T M_t A of the alpha^2 values M[k][t][c]
- * (alpha^2 matrices [tiles][co], co a multiple of 4); rows and columns past oh, ow are dropped.
+ * Out(M, y, n, oh, ow, co, th, tw, tiles, bias): y's m x m tile t = A^T M_t A (+ bias[c] where bias is not 0) of
+ * the alpha^2 values M[k][t][c] (alpha^2 matrices [tiles][co], co a multiple of 4); rows and columns past oh, ow
+ * are dropped.
  */
-function makeWinoOut(f: Winograd, fname: string): Fn {
+function makeWinoOut(f: Winograd, fname: string, inPlace: boolean): Fn {
   const a = f.m + 2;
   const m = f.m;
-  const [M, y, n, oh, ow, co, th, tw, tiles] = Array.from({ length: 9 }, (_, k) => k);
-  const [b, i, j, c, t, at, pix, rowB, mat, one, dst] = Array.from({ length: 11 }, (_, k) => 9 + k);
-  const okR = Array.from({ length: m }, (_, k) => 20 + k); // row i*m + k < oh
-  const okC = Array.from({ length: m }, (_, k) => 20 + m + k);
-  const mv = Array.from({ length: a * a }, (_, k) => 20 + 2 * m + k);
-  const u = Array.from({ length: m * a }, (_, k) => 20 + 2 * m + a * a + k);
+  const [M, y, n, oh, ow, co, th, tw, tiles, bias] = Array.from({ length: 10 }, (_, k) => k);
+  const [b, i, j, c, t, at, pix, rowB, mat, one, dst] = Array.from({ length: 11 }, (_, k) => 10 + k);
+  const okR = Array.from({ length: m }, (_, k) => 21 + k); // row i*m + k < oh
+  const okC = Array.from({ length: m }, (_, k) => 21 + m + k);
+  // In place: one column of M_t, then one row of A^T M_t; else all of M_t and all of A^T M_t.
+  const mv = Array.from({ length: inPlace ? a : a * a }, (_, k) => 21 + 2 * m + k);
+  const u = inPlace ? [] : Array.from({ length: m * a }, (_, k) => 21 + 2 * m + a * a + k);
+  const bv = 21 + 2 * m + mv.length + u.length;
+  const slot = (k: number): Op => [get(at), k ? [get(mat), i32(k), mul, add] : []];
+  const rc = (k: number): [number, number] => [Math.floor(k / a), k % a];
   return {
     name: fname,
-    params: 9,
-    locals: [[11 + 2 * m, I32], [a * a + m * a, V128]],
+    params: 10,
+    locals: [[11 + 2 * m, I32], [mv.length + u.length + 1, V128]],
     body: [
       i32(1), set(one),
       get(co), i32(4), mul, set(pix),
@@ -751,18 +824,26 @@ function makeWinoOut(f: Winograd, fname: string): Fn {
             Array.from({ length: m }, (_, k) => [get(j), i32(m), mul, i32(k), add, get(ow), ltU, set(okC[k])]),
             loop(c, co, i32(4), [
               get(M), get(t), get(pix), mul, add, get(c), i32(4), mul, add, set(at),
-              Array.from({ length: a * a }, (_, k) => [get(at), k ? [get(mat), i32(k), mul, add] : [], vload(), set(mv[k])]),
-              Array.from({ length: m * a }, (_, k) => {
-                const [r, q] = [Math.floor(k / a), k % a];
-                return [combo(f.AT[r].map((co2, s2) => [mv[a * s2 + q], co2])), set(u[k])];
-              }),
+              get(bias), 0x04, V128, get(bias), get(c), i32(4), mul, add, vload(), 0x05, vzero, 0x0b, set(bv),
+              inPlace
+                ? // u = A^T M_t column by column into the first m rows of M_t's slots (M is scratch), then y = u A.
+                  Array.from({ length: a }, (_, q) => [
+                    Array.from({ length: a }, (_, r) => [slot(a * r + q), vload(), set(mv[r])]),
+                    Array.from({ length: m }, (_, r) => [slot(a * r + q), combo(f.AT[r].map((co2, s2) => [mv[s2], co2])), vstore()]),
+                  ])
+                : [
+                    Array.from({ length: a * a }, (_, k) => [slot(k), vload(), set(mv[k])]),
+                    Array.from({ length: m * a }, (_, k) => [combo(f.AT[rc(k)[0]].map((co2, s2) => [mv[a * s2 + rc(k)[1]], co2])), set(u[k])]),
+                  ],
               get(y), get(b), get(oh), mul, get(i), i32(m), mul, add, get(ow), mul, get(j), i32(m), mul, add, get(pix), mul, add, get(c), i32(4), mul, add, set(dst),
               Array.from({ length: m * m }, (_, k) => {
                 const [r, q] = [Math.floor(k / m), k % m];
-                const store: Op = [get(dst), r ? [get(rowB), i32(r), mul, add] : [], q ? [get(pix), i32(q), mul, add] : [], combo(f.AT[q].map((co2, s2) => [u[a * r + s2], co2])), vstore()];
+                const row: Op = inPlace && q === 0 ? Array.from({ length: a }, (_, s2) => [slot(a * r + s2), vload(), set(mv[s2])]) : [];
+                const uRow = (s2: number) => (inPlace ? mv[s2] : u[a * r + s2]);
+                const store: Op = [get(dst), r ? [get(rowB), i32(r), mul, add] : [], q ? [get(pix), i32(q), mul, add] : [], combo(f.AT[q].map((co2, s2) => [uRow(s2), co2])), get(bv), fAdd, vstore()];
                 const cond: Op[] = [...(r ? [get(okR[r])] : []), ...(q ? [get(okC[q])] : [])];
-                if (cond.length === 0) return store;
-                return [cond[0], cond.length > 1 ? [cond[1], 0x71] : [], 0x04, 0x40, store, 0x0b];
+                if (cond.length === 0) return [row, store];
+                return [row, cond[0], cond.length > 1 ? [cond[1], 0x71] : [], 0x04, 0x40, store, 0x0b];
               }),
             ]),
             inc(t, get(one)),
@@ -805,12 +886,14 @@ function makeWinoFilter(f: Winograd, fname: string): Fn {
   };
 }
 
-const winoIn = makeWinoIn(F2, 'winoIn');
-const winoOut = makeWinoOut(F2, 'winoOut');
+const winoIn = makeWinoIn(F2, 'winoIn', false);
+const winoOut = makeWinoOut(F2, 'winoOut', false);
 const winoFilter = makeWinoFilter(F2, 'winoFilter');
-const wino4In = makeWinoIn(F4, 'wino4In');
-const wino4Out = makeWinoOut(F4, 'wino4Out');
+const wino4In = makeWinoIn(F4, 'wino4In', false);
+const wino4Out = makeWinoOut(F4, 'wino4Out', false);
 const wino4Filter = makeWinoFilter(F4, 'wino4Filter');
+// The fused convolution's transforms (in cache, so the second pass's reads are cheap and few vectors stay live).
+const winoBlocks = [makeWinoIn(F2, 'winoBlockIn', true), makeWinoOut(F2, 'winoBlockOut', true), makeWinoIn(F4, 'wino4BlockIn', true), makeWinoOut(F4, 'wino4BlockOut', true)];
 
 // Winograd F(3x3, 2x2) for filter gradients: dW[i, j] = sum over 2x2 dy tiles g and their 4x4 input patches d
 // of the correlation d * g, i.e. A'^T [(G' g G'^T) * (B^T d B)] A' summed over tiles. winoIn supplies B^T d B
@@ -924,11 +1007,16 @@ export interface HeapSimd {
   transpose(src: number, dst: number, rows: number, cols: number): void;
   copyRows(src: number, dst: number, count: number, bytes: number, srcStride: number, dstStride: number): void;
   winoIn(x: number, V: number, n: number, h: number, w: number, ci: number, th: number, tw: number, top: number, left: number, tiles: number): void;
-  winoOut(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
+  winoOut(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number, bias: number): void;
   winoFilter(g: number, U: number, ci: number, co: number): void;
   wino4In(x: number, V: number, n: number, h: number, w: number, ci: number, th: number, tw: number, top: number, left: number, tiles: number): void;
-  wino4Out(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
+  wino4Out(M: number, y: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number, bias: number): void;
   wino4Filter(g: number, U: number, ci: number, co: number): void;
+  /** winoIn ... wino4Out for blocks in cache: two passes through V (M) in place, which they overwrite. */
+  winoBlockIn: HeapSimd['winoIn'];
+  winoBlockOut: HeapSimd['winoOut'];
+  wino4BlockIn: HeapSimd['winoIn'];
+  wino4BlockOut: HeapSimd['winoOut'];
   winoDy(dy: number, G: number, n: number, oh: number, ow: number, co: number, th: number, tw: number, tiles: number): void;
   winoOutW(M: number, out: number, P: number): void;
   col2im(cols: number, dx: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, s: number, top: number, left: number, kh: number, kw: number): void;
@@ -944,13 +1032,14 @@ export interface HeapSimd {
   sumProdDevRows(a: number, ma: number, b: number, mb: number, acc: number, rows: number, c: number): void;
   affineRows(x: number, m: number, s: number, t: number, y: number, rows: number, c: number): void;
   affine2Rows(x: number, s: number, v: number, m: number, u: number, t: number, y: number, rows: number, c: number): void;
+  planeProducts(A: number, U: number, M: number, planes: number, rows: number, K: number, cols: number, aK: number, aPlane: number, mPlane: number): void;
   /** dwTile1 ... dwTile4: see {@link makeDwTile}. */
   [tile: `dwTile${number}`]: (x: number, dy: number, out: number, nimg: number, oh: number, ow: number, xPix: number, xRow: number, xImg: number, co4: number) => void;
 }
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, ...sgds, sumProdDevRows, makeAffineRows(false), makeAffineRows(true)], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, ...winoBlocks, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, planeProducts, ...sgds, sumProdDevRows, makeAffineRows(false), makeAffineRows(true)], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */

@@ -27,6 +27,12 @@ export const WASM_FLAGS = {
   ROBUSTLAB_WASM_WINOGRAD_F4: true,
   /** Forward convolutions with at least this many 4x4 output tiles use F(4x4, 3x3). */
   ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: 512,
+  /** Winograd convolutions block by block in cache (input transform, robustlab's products, output transform); false: whole chunks through XNNPACK's products. */
+  ROBUSTLAB_WASM_WINOGRAD_FUSED: true,
+  /** The fused form is used where the transformed filter has at most this many bytes (it is read once per block). */
+  ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES: 1 << 20,
+  /** Bytes of a fused block's scratch (its transformed tiles, their transpose and its products). */
+  ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: 384 << 10,
   /** Bytes of transformed tiles per chunk of images (64 MiB). */
   ROBUSTLAB_WASM_WINOGRAD_CHUNK: 64 << 20,
   /** Forward convolutions need Ci*Co of at least this for Winograd. */

@@ -61,12 +61,41 @@ export function winoConvIn(simd: HeapSimd, params: readonly number[]): void {
 }
 
 /**
- * winoConvOut(f4, M, y, first, last, oh, ow, co, th, tw, tiles): the output transform of a Winograd
- * convolution (simd.ts `winoOut`, or `wino4Out` for f4 = 1) for images [first, last) of a pass.
+ * winoConvOut(f4, M, y, first, last, oh, ow, co, th, tw, tiles, bias): the output transform of a Winograd
+ * convolution (simd.ts `winoOut`, or `wino4Out` for f4 = 1; plus the bias where `bias` is not 0) for images
+ * [first, last) of a pass, from planes `tiles` rows apart.
  */
 export function winoConvOut(simd: HeapSimd, params: readonly number[]): void {
-  const [f4, M, y, first, last, oh, ow, co, th, tw, tiles] = params;
-  (f4 ? simd.wino4Out : simd.winoOut)(M + first * th * tw * co * 4, y + first * oh * ow * co * 4, last - first, oh, ow, co, th, tw, tiles);
+  const [f4, M, y, first, last, oh, ow, co, th, tw, tiles, bias] = params;
+  (f4 ? simd.wino4Out : simd.winoOut)(M + first * th * tw * co * 4, y + first * oh * ow * co * 4, last - first, oh, ow, co, th, tw, tiles, bias);
+}
+
+/**
+ * winoFused(f4, x, U, y, bias, A, B, M, first, last, h, w, ci, co, oh, ow, th, tw, top, left, nb, nr, rows, rowsA,
+ * rowsM): a
+ * Winograd convolution of images [first, last) block by block, each block (nb whole images, or nr tile rows of
+ * one image) taken through all its steps while it is in cache: input transform into A (planes of [rows, ci]),
+ * one transpose into B (each plane's columns, so that the products read consecutive tiles), the plane
+ * products with the transformed filter U into M, and the output transform (plus the bias where `bias` is not
+ * 0) into y. A, B and M are this share's own scratch; `rows` is the block's tile count rounded up to 4, `rowsA`
+ * and `rowsM` (at least `rows`) the rows between planes of A and of M.
+ */
+export function winoFused(simd: HeapSimd, params: readonly number[]): void {
+  const [f4, x, U, y, bias, A, B, M, first, last, h, w, ci, co, oh, ow, th, tw, top, left, nb, nr, rows, rowsA, rowsM] = params;
+  const m = f4 ? 4 : 2;
+  const planes = (m + 2) * (m + 2);
+  const into = f4 ? simd.wino4BlockIn : simd.winoBlockIn;
+  const out = f4 ? simd.wino4BlockOut : simd.winoBlockOut;
+  for (let b = first; b < last; b += nb) {
+    const c = Math.min(nb, last - b);
+    for (let i0 = 0; i0 < th; i0 += nr) {
+      const r = Math.min(nr, th - i0);
+      into(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - m * i0, left, rowsA);
+      simd.transpose(A, B, planes * rowsA, ci);
+      simd.planeProducts(B, U, M, planes, rows, ci, co, planes * rowsA * 4, rowsA * 4, rowsM * co * 4);
+      out(M, y + (b * oh + m * i0) * ow * co * 4, c, oh - m * i0, ow, co, r, tw, rowsM, bias);
+    }
+  }
 }
 
 /**
@@ -93,7 +122,7 @@ export function sumProdDevRowRange(simd: HeapSimd, params: readonly number[]): v
 }
 
 /** The tasks by name. */
-export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, affineRowRange, sumRowRange, sumProdDevRowRange };
+export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, winoFused, affineRowRange, sumRowRange, sumProdDevRowRange };
 
 /** A task's name. */
 export type HeapTaskName = keyof typeof HEAP_TASKS;

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
 import { flag } from './flags';
-import { heapOffset, heapViews, matMulInto, runSplit, type Info, type WasmBackend } from './heap';
+import { heapOffset, heapViews, matMulInto, runShares, runSplit, taskWorkers, type Info, type WasmBackend } from './heap';
 
 /**
  * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3): each (m+2)x(m+2) input tile d and the
@@ -20,7 +20,7 @@ import { heapOffset, heapViews, matMulInto, runSplit, type Info, type WasmBacken
  * 512 channels). Each product is a parallel region, which is what keeps F(4x4) to layers with many tiles
  * (`ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES`; timings: environment.md). Returns undefined where it does not apply.
  */
-export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
+export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend, bias?: Info): Info | undefined {
   const [n, h, w, ci] = x.shape;
   const co = filter.shape[3];
   const { outHeight: oh, outWidth: ow } = info;
@@ -34,6 +34,9 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
   const fFilter = big ? simd.wino4Filter : simd.winoFilter;
   const th = Math.ceil(oh / m);
   const tw = Math.ceil(ow / m);
+  if (flag('ROBUSTLAB_WASM_WINOGRAD_FUSED') && co % 8 === 0 && planes * ci * co * 4 <= flag('ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES')) {
+    return fusedWinograd(x, filter, bias, { m, n, h, w, ci, co, oh, ow, th, tw, top, left }, backend);
+  }
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (planes * th * tw * Math.max(ci, co) * 4))));
   const U = backend.makeOutput([planes * ci * co], 'float32');
   const V = backend.makeOutput([planes * nc * th * tw * ci], 'float32');
@@ -52,7 +55,7 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
       runSplit(backend, 'winoConvIn', c, (a, b) => [big ? 1 : 0, xo, vo, a, b, h, w, ci, th, tw, top, left, tiles], planes * tiles * ci * 4);
       for (let k = 0; k < planes; k++) matMulInto(backend, views.view(V, k * tiles * ci * 4, [1, tiles, ci]), us[k], views.view(M, k * tiles * co * 4, [1, tiles, co]));
       views.drop(keep);
-      runSplit(backend, 'winoConvOut', c, (a, b) => [big ? 1 : 0, mo, yo, a, b, oh, ow, co, th, tw, tiles], planes * tiles * co * 4);
+      runSplit(backend, 'winoConvOut', c, (a, b) => [big ? 1 : 0, mo, yo, a, b, oh, ow, co, th, tw, tiles, bias ? heapOffset(backend, bias) : 0], planes * tiles * co * 4);
     }
   } catch (e) {
     backend.disposeData(out.dataId);
@@ -60,6 +63,92 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
   } finally {
     views.drop();
     for (const t of [U, V, M]) backend.disposeData(t.dataId);
+  }
+  return out;
+}
+
+/** How many of a 32 KiB 8-way L1's 64 sets `count` accesses `stride` bytes apart touch. */
+function setsHit(stride: number, count: number): number {
+  const sets = new Set<number>();
+  for (let k = 0; k < count; k++) sets.add(Math.floor((k * stride) / 64) % 64);
+  return sets.size;
+}
+
+/**
+ * The row count in [rows, rows + 16) whose planes (`rowBytes` a row) spread over the most cache sets, the least
+ * of those: the transforms touch one vector of every plane per tile, and planes a power of two bytes apart
+ * share a few sets (a 16-tile block of 64 channels: 4 KiB apart, one set, 6x slower).
+ */
+export function spreadRows(rows: number, rowBytes: number, planes: number): number {
+  let best = rows;
+  for (let r = rows + 1; r < rows + 16; r++) if (setsHit(r * rowBytes, planes) > setsHit(best * rowBytes, planes)) best = r;
+  return best;
+}
+
+/** A Winograd convolution's geometry. */
+interface WinogradShape {
+  m: 2 | 4;
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  oh: number;
+  ow: number;
+  th: number;
+  tw: number;
+  top: number;
+  left: number;
+}
+
+/**
+ * The fused form of {@link winogradConv2D} (tasks.ts `winoFused`): blocks of tiles small enough to stay in
+ * cache go through the input transform, the products (robustlab's plane products, no packing) and the output
+ * transform (with the bias) before the next block, so the transformed tiles never travel to memory and the
+ * whole convolution is one parallel region, the images shared out between the calling thread and the heap
+ * workers. Each block's tiles are computed the same way whichever thread takes them.
+ */
+function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: WinogradShape, backend: WasmBackend): Info {
+  const simd = heapSimd(backend)!;
+  const { m, n, h, w, ci, co, oh, ow, th, tw, top, left } = g;
+  const planes = (m + 2) * (m + 2);
+  const tileBytes = planes * (2 * ci + co) * 4;
+  const blockTiles = Math.max(4, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / tileBytes));
+  const perImage = th * tw;
+  const nb = perImage <= blockTiles ? Math.min(n, Math.floor(blockTiles / perImage)) : 1;
+  const nr = perImage <= blockTiles ? th : Math.max(1, Math.floor(blockTiles / tw));
+  const rows = 4 * Math.ceil((nb * nr * tw) / 4);
+  // The transforms step through the planes, the products through B's rows (planes * rowsA floats apart).
+  const rowsA = spreadRows(rows, ci * 4, planes);
+  const rowsM = spreadRows(rows, co * 4, planes);
+  const workers = n > 1 ? taskWorkers(backend) : undefined;
+  const shares = Math.min(n, 1 + (workers?.size ?? 0));
+  const sizeA = planes * rowsA * ci;
+  const scratch = 2 * sizeA + planes * rowsM * co;
+  const U = backend.makeOutput([planes * ci * co], 'float32');
+  const S = backend.makeOutput([shares * scratch], 'float32');
+  const out = backend.makeOutput([n, oh, ow, co], 'float32');
+  try {
+    // Rows past a block's tiles are multiplied but never read back: zeros keep them finite and cheap.
+    backend.typedArrayFromHeap(S).fill(0);
+    (m === 4 ? simd.wino4Filter : simd.winoFilter)(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
+    const [xo, uo, yo, so] = [heapOffset(backend, x), heapOffset(backend, U), heapOffset(backend, out), heapOffset(backend, S)];
+    const bo = bias ? heapOffset(backend, bias) : 0;
+    const at = (k: number) => Math.floor((k * n) / shares);
+    runShares(
+      backend,
+      'winoFused',
+      Array.from({ length: shares }, (_, k) => {
+        const a = so + k * scratch * 4;
+        const b = a + sizeA * 4;
+        return [m === 4 ? 1 : 0, xo, uo, yo, bo, a, b, b + sizeA * 4, at(k), at(k + 1), h, w, ci, co, oh, ow, th, tw, top, left, nb, nr, rows, rowsA, rowsM];
+      }),
+    );
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    for (const t of [U, S]) backend.disposeData(t.dataId);
   }
   return out;
 }
