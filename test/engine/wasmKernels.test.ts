@@ -206,18 +206,23 @@ test('Winograd 3x3 convolutions, their input gradients and Winograd filter gradi
   }
 });
 
-test('fused Winograd convolutions give the same bits with and without the heap workers, whatever the block size', async () => {
+test('fused Winograd convolutions and filter gradients give the same bits with and without the heap workers, whatever the block size', async () => {
   const f = () => {
     const x = uniform([5, 12, 12, 8], -1, 1, 70) as tf.Tensor4D;
     const w = normal([3, 3, 8, 16], 0.5, 71) as tf.Tensor4D;
-    return [tf.conv2d(x, w, 1, 'same'), conv2dBias(x, w, uniform([16], -1, 1, 72) as tf.Tensor1D, 1, 'valid')];
+    const dw = tf.grad((v: tf.Tensor) => tf.conv2d(x, v as tf.Tensor4D, 1, 'same').square().sum())(w);
+    return [tf.conv2d(x, w, 1, 'same'), conv2dBias(x, w, uniform([16], -1, 1, 72) as tf.Tensor1D, 1, 'valid'), dw];
   };
+  // The convolutions do not depend on the blocks either; the filter gradient's sums follow them (block sizes
+  // come from the shapes and flags, never from the thread count).
   for (const f4 of [0, Infinity]) {
     const flags = { ...WINOGRAD_EVERYWHERE, ROBUSTLAB_WASM_WINOGRAD_FUSED: true, ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES: f4 };
-    const base = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: false }, () => on('wasm', f));
+    const first = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: false }, () => on('wasm', f));
     for (const block of [1, 40 << 10, 384 << 10]) {
-      const w = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: true, ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: block }, () => on('wasm', f));
-      w.forEach((v, i) => assert.equal(Array.from(v), Array.from(base[i]), `F(${f4 ? 2 : 4}), blocks of ${block} bytes: output ${i}`));
+      const without = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: false, ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: block }, () => on('wasm', f));
+      const withWorkers = await withFlags({ ...flags, ROBUSTLAB_WASM_HEAP_WORKERS: true, ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: block }, () => on('wasm', f));
+      withWorkers.forEach((v, i) => assert.equal(Array.from(v), Array.from(without[i]), `F(${f4 ? 2 : 4}), blocks of ${block} bytes: output ${i}`));
+      [0, 1].forEach((i) => assert.equal(Array.from(without[i]), Array.from(first[i]), `F(${f4 ? 2 : 4}), blocks of ${block} bytes: convolution ${i} moved`));
     }
   }
 });

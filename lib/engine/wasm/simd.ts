@@ -630,21 +630,23 @@ function makeDwTile(R: number): Fn {
 const dwTiles = Array.from({ length: DW_TILE_ROWS }, (_, k) => makeDwTile(k + 1));
 
 /**
- * planeProducts(A, U, M, planes, rows, K, cols, aK, aPlane, mPlane): M_p = A_p^T U_p for `planes` products,
- * A_p^T's column k (rows floats, consecutive) at A + p*aPlane + k*aK bytes, U_p [K, cols] row-major and back to
- * back, M_p [rows, cols] row-major at M + p*mPlane (rows a multiple of 4, cols of 8). Each 4 x 8 block of M_p is summed over K in 8 registers
- * (the dwTile shape: a 4-lane row of U_p times four splats of A's consecutive values), written, not added. For
- * the fused Winograd blocks, whose operands are small and already in cache, so nothing is packed.
+ * planeProducts(A, U, M, planes, rows, K, cols, aK, aPlane, uPlane, mPlane): M_p = A_p^T U_p for `planes`
+ * products (planeProductsAdd: M_p += A_p^T U_p), A_p^T's column k (rows floats, consecutive) at A + p*aPlane +
+ * k*aK bytes, U_p [K, cols] row-major at U + p*uPlane, M_p [rows, cols] row-major at M + p*mPlane (rows a
+ * multiple of 4, cols of 8, K at least 1). Each 4 x 8 block of M_p is summed over K in 8 registers (the dwTile
+ * shape: a row of U_p times four splats of A's consecutive values). For the fused Winograd blocks, whose
+ * operands are small and already in cache, so nothing is packed.
  */
-const planeProducts: Fn = (() => {
-  const [A, U, M, planes, rows, K, cols, aK, aPlane, mPlane] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [p, r0, c0, k, ap, up, mp, colsB, apl, upl, mpl] = Array.from({ length: 11 }, (_, i) => 10 + i);
-  const acc = Array.from({ length: 8 }, (_, i) => 21 + i);
-  const [u0, u1, t] = [29, 30, 31];
+function makePlaneProducts(accumulate: boolean): Fn {
+  const [A, U, M, planes, rows, K, cols, aK, aPlane, uPlane, mPlane] = Array.from({ length: 11 }, (_, i) => i);
+  const [p, r0, c0, k, ap, up, mp, colsB, apl, upl, mpl] = Array.from({ length: 11 }, (_, i) => 11 + i);
+  const acc = Array.from({ length: 8 }, (_, i) => 22 + i);
+  const [u0, u1, t] = [30, 31, 32];
   const tee = (l: number): Op => [0x22, uleb(l)];
+  const store = (a: number, off: number): Op => [get(mp), accumulate ? [get(mp), vload(off), get(a), fAdd] : get(a), vstore(off)];
   return {
-    name: 'planeProducts',
-    params: 10,
+    name: accumulate ? 'planeProductsAdd' : 'planeProducts',
+    params: 11,
     locals: [[11, I32], [11, V128]],
     body: [
       get(cols), i32(4), mul, set(colsB),
@@ -669,20 +671,18 @@ const planeProducts: Fn = (() => {
             get(k), i32(1), sub, tee(k), 0x0d, 0,
             0x0b,
             get(mpl), get(r0), get(cols), mul, get(c0), add, i32(4), mul, add, set(mp),
-            [0, 1, 2, 3].map((r) => [
-              get(mp), get(acc[2 * r]), vstore(),
-              get(mp), get(acc[2 * r + 1]), vstore(16),
-              r < 3 ? inc(mp, get(colsB)) : [],
-            ]),
+            [0, 1, 2, 3].map((r) => [store(acc[2 * r], 0), store(acc[2 * r + 1], 16), r < 3 ? inc(mp, get(colsB)) : []]),
           ]),
         ]),
         inc(apl, get(aPlane)),
-        inc(upl, [get(K), get(colsB), mul]),
+        inc(upl, get(uPlane)),
         inc(mpl, get(mPlane)),
       ]),
     ],
   };
-})();
+}
+const planeProducts = makePlaneProducts(false);
+const planeProductsAdd = makePlaneProducts(true);
 
 // Winograd F(2x2, 3x3): Y = A^T [(G g G^T) * (B^T d B)] A over 4x4 input tiles d giving 2x2 output tiles.
 const vzero: Op = vconst(0);
@@ -991,6 +991,9 @@ const winoOutW: Fn = (() => {
 /** An SGD loop of {@link makeSgd}: heap offsets, a byte count, then lr, momentum, weight decay as float32 bits. */
 type SgdLoop = (v: number, g: number, b: number, vo: number, bo: number, n: number, lr: number, momentum: number, wd: number) => void;
 
+/** See {@link makePlaneProducts}. */
+type PlaneProducts = (A: number, U: number, M: number, planes: number, rows: number, K: number, cols: number, aK: number, aPlane: number, uPlane: number, mPlane: number) => void;
+
 /** The exported loops; arguments are heap byte offsets, counts and byte lengths (see each loop above). */
 export interface HeapSimd {
   pool2x2(x: number, g: number, dx: number, ow: number, c: number, rs: number): void;
@@ -1032,14 +1035,15 @@ export interface HeapSimd {
   sumProdDevRows(a: number, ma: number, b: number, mb: number, acc: number, rows: number, c: number): void;
   affineRows(x: number, m: number, s: number, t: number, y: number, rows: number, c: number): void;
   affine2Rows(x: number, s: number, v: number, m: number, u: number, t: number, y: number, rows: number, c: number): void;
-  planeProducts(A: number, U: number, M: number, planes: number, rows: number, K: number, cols: number, aK: number, aPlane: number, mPlane: number): void;
+  planeProducts: PlaneProducts;
+  planeProductsAdd: PlaneProducts;
   /** dwTile1 ... dwTile4: see {@link makeDwTile}. */
   [tile: `dwTile${number}`]: (x: number, dy: number, out: number, nimg: number, oh: number, ow: number, xPix: number, xRow: number, xImg: number, co4: number) => void;
 }
 
 /** The module's bytes for a shared (threaded build) or unshared memory; exported for tests. */
 export function simdModuleBytes(shared: boolean): Uint8Array {
-  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, ...winoBlocks, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, planeProducts, ...sgds, sumProdDevRows, makeAffineRows(false), makeAffineRows(true)], shared);
+  return assemble([pool2x2, reluGrad, sumRows, addInto, im2colT, im2colT4, transpose, col2im, copyRows, winoIn, winoOut, winoFilter, winoDy, winoOutW, wino4In, wino4Out, wino4Filter, ...winoBlocks, clip, sign, extremum('max', false), extremum('min', false), extremum('max', true), extremum('min', true), ...dwTiles, planeProducts, planeProductsAdd, ...sgds, sumProdDevRows, makeAffineRows(false), makeAffineRows(true)], shared);
 }
 
 /** The parts of the WebAssembly JS API used here (the project's lib settings carry no WebAssembly types). */

@@ -92,8 +92,28 @@ export function winoFused(simd: HeapSimd, params: readonly number[]): void {
       const r = Math.min(nr, th - i0);
       into(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - m * i0, left, rowsA);
       simd.transpose(A, B, planes * rowsA, ci);
-      simd.planeProducts(B, U, M, planes, rows, ci, co, planes * rowsA * 4, rowsA * 4, rowsM * co * 4);
+      simd.planeProducts(B, U, M, planes, rows, ci, co, planes * rowsA * 4, rowsA * 4, ci * co * 4, rowsM * co * 4);
       out(M, y + (b * oh + m * i0) * ow * co * 4, c, oh - m * i0, ow, co, r, tw, rowsM, bias);
+    }
+  }
+}
+
+/**
+ * winoFusedFilterGrad(x, dy, M, A, G, first, last, h, w, ci, oh, ow, co, th, tw, top, left, nb, nr, rowsA,
+ * rowsG): the Winograd F(3x3, 2x2) filter gradient's 16 planes M_k[ci, co] += sum over the tiles of images
+ * [first, last) of V_k^T G_k, block by block (nb whole images, or nr tile rows of one image): x's tiles
+ * transformed into A (planes of [tiles, ci], rowsA rows apart), dy's into G (rowsG apart), and the block's
+ * products added to M while both are in cache. M is this share's own.
+ */
+export function winoFusedFilterGrad(simd: HeapSimd, params: readonly number[]): void {
+  const [x, dy, M, A, G, first, last, h, w, ci, oh, ow, co, th, tw, top, left, nb, nr, rowsA, rowsG] = params;
+  for (let b = first; b < last; b += nb) {
+    const c = Math.min(nb, last - b);
+    for (let i0 = 0; i0 < th; i0 += nr) {
+      const r = Math.min(nr, th - i0);
+      simd.winoBlockIn(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - 2 * i0, left, rowsA);
+      simd.winoDy(dy + (b * oh + 2 * i0) * ow * co * 4, G, c, oh - 2 * i0, ow, co, r, tw, rowsG);
+      simd.planeProductsAdd(A, G, M, 16, ci, c * r * tw, co, ci * 4, rowsA * ci * 4, rowsG * co * 4, ci * co * 4);
     }
   }
 }
@@ -122,7 +142,7 @@ export function sumProdDevRowRange(simd: HeapSimd, params: readonly number[]): v
 }
 
 /** The tasks by name. */
-export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, winoFused, affineRowRange, sumRowRange, sumProdDevRowRange };
+export const HEAP_TASKS = { filterGradTiles, pool2x2Rows, winoFilterProducts, winoFilterTransforms, winoConvIn, winoConvOut, winoFused, winoFusedFilterGrad, affineRowRange, sumRowRange, sumProdDevRowRange };
 
 /** A task's name. */
 export type HeapTaskName = keyof typeof HEAP_TASKS;

@@ -85,6 +85,56 @@ export function spreadRows(rows: number, rowBytes: number, planes: number): numb
   return best;
 }
 
+/** Blocks of about `tiles` tiles: nb whole images (nr = th) where an image has fewer, else nr tile rows of one. */
+function blocks(g: WinogradShape, tiles: number): { nb: number; nr: number } {
+  const perImage = g.th * g.tw;
+  if (perImage <= tiles) return { nb: Math.min(g.n, Math.floor(tiles / perImage)), nr: g.th };
+  return { nb: 1, nr: Math.max(1, Math.floor(tiles / g.tw)) };
+}
+
+/**
+ * The fused form of {@link winogradFilterGrad} (tasks.ts `winoFusedFilterGrad`): each block's transforms of x
+ * and dy stay in cache for its 16 plane products, which are added into the share's own planes; the batch is
+ * split into the fixed shares of the direct filter gradient (`ROBUSTLAB_WASM_DW_SHARES`), run by the calling
+ * thread and the heap workers, and the shares' planes are added in share order, so the result does not depend
+ * on the thread count.
+ */
+function fusedWinogradFilterGrad(x: Info, dy: Info, g: WinogradShape, backend: WasmBackend): Info {
+  const simd = heapSimd(backend)!;
+  const { n, h, w, ci, co, oh, ow, th, tw, top, left } = g;
+  const { nb, nr } = blocks(g, Math.max(1, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / (16 * (ci + co) * 4))));
+  const rowsA = spreadRows(nb * nr * tw, ci * 4, 16);
+  const rowsG = spreadRows(nb * nr * tw, co * 4, 16);
+  const shares = Math.max(1, Math.min(n, flag('ROBUSTLAB_WASM_DW_SHARES')));
+  const planes = 16 * ci * co;
+  const scratch = planes + 16 * (rowsA * ci + rowsG * co);
+  const S = backend.makeOutput([shares * scratch], 'float32');
+  let out: Info | undefined;
+  try {
+    backend.typedArrayFromHeap(S).fill(0);
+    const [xo, dyo, so] = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, S)];
+    const at = (k: number) => Math.floor((k * n) / shares);
+    runShares(
+      backend,
+      'winoFusedFilterGrad',
+      Array.from({ length: shares }, (_, k) => {
+        const mo = so + k * scratch * 4;
+        const ao = mo + planes * 4;
+        return [xo, dyo, mo, ao, ao + 16 * rowsA * ci * 4, at(k), at(k + 1), h, w, ci, oh, ow, co, th, tw, top, left, nb, nr, rowsA, rowsG];
+      }),
+    );
+    for (let k = 1; k < shares; k++) simd.addInto(so, so + k * scratch * 4, planes * 4);
+    out = backend.makeOutput([3, 3, ci, co], 'float32');
+    simd.winoOutW(heapOffset(backend, S), heapOffset(backend, out), ci * co);
+  } catch (e) {
+    if (out) backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    backend.disposeData(S.dataId);
+  }
+  return out;
+}
+
 /** A Winograd convolution's geometry. */
 interface WinogradShape {
   m: 2 | 4;
@@ -112,11 +162,7 @@ function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: Winogra
   const simd = heapSimd(backend)!;
   const { m, n, h, w, ci, co, oh, ow, th, tw, top, left } = g;
   const planes = (m + 2) * (m + 2);
-  const tileBytes = planes * (2 * ci + co) * 4;
-  const blockTiles = Math.max(4, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / tileBytes));
-  const perImage = th * tw;
-  const nb = perImage <= blockTiles ? Math.min(n, Math.floor(blockTiles / perImage)) : 1;
-  const nr = perImage <= blockTiles ? th : Math.max(1, Math.floor(blockTiles / tw));
+  const { nb, nr } = blocks(g, Math.max(4, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / (planes * (2 * ci + co) * 4))));
   const rows = 4 * Math.ceil((nb * nr * tw) / 4);
   // The transforms step through the planes, the products through B's rows (planes * rowsA floats apart).
   const rowsA = spreadRows(rows, ci * 4, planes);
@@ -171,6 +217,9 @@ export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv
   if (!simd || n === 0 || oh === 0 || ow === 0 || ci % 4 !== 0 || co % 8 !== 0) return undefined;
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
+  if (flag('ROBUSTLAB_WASM_WINOGRAD_FUSED') && 16 * ci * co * 4 <= flag('ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES')) {
+    return fusedWinogradFilterGrad(x, dy, { m: 2, n, h, w, ci, co, oh, ow, th, tw, top, left }, backend);
+  }
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (16 * th * tw * Math.max(ci, co) * 4))));
   // Tiles per product pass whose rows of both operands fill about half of a 1 MiB L2.
   const chunk = Math.max(16, Math.floor((512 << 10) / ((ci + co) * 4)));
