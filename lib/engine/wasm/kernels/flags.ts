@@ -30,7 +30,7 @@ export const WASM_FLAGS = {
   /** Winograd convolutions block by block in cache (input transform, robustlab's products, output transform); false: whole chunks through XNNPACK's products. */
   ROBUSTLAB_WASM_WINOGRAD_FUSED: true,
   /** The fused form is used where the transformed filter has at most this many bytes (it is read once per block). */
-  ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES: 1 << 20,
+  ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES: 4 << 20,
   /** Bytes of a fused block's scratch (its transformed tiles, their transpose and its products). */
   ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES: 384 << 10,
   /** Bytes of transformed tiles per chunk of images (64 MiB). */

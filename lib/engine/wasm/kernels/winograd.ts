@@ -1,8 +1,9 @@
 /**
  * Winograd 3x3 stride-1 convolutions (F(2x2, 3x3), F(4x4, 3x3)) and filter gradients (F(3x3, 2x2)) on the wasm heap:
- * SIMD transforms (simd.ts) around batches of products, XNNPACK's for the convolutions and robustlab's register
- * tiles for the filter gradients, the transforms and the filter gradients' products shared out with the heap
- * workers. Used by Conv2D.ts, Conv2DBias.ts and Conv2DBackpropFilter.ts.
+ * SIMD transforms (simd.ts) around products. Where the transformed filter is small (the fused forms), blocks of
+ * tiles go through all their steps in cache, on robustlab's plane products; else whole chunks go through the
+ * transforms and XNNPACK's products (convolutions) or the register tiles (filter gradients). The work is shared
+ * out with the heap workers. Used by Conv2D.ts, Conv2DBias.ts and Conv2DBackpropFilter.ts.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,9 +17,11 @@ import { heapOffset, heapViews, matMulInto, runShares, runSplit, taskWorkers, ty
  * multiplied as that many products [tiles, Ci] x [Ci, Co] (XNNPACK's fully connected operator, packed once per
  * call for all chunks) and each tile's m x m outputs come back by A^T M A: 2.25x (4x) fewer multiplications than
  * the direct convolution, which XNNPACK runs at about the same rate per multiplication. Used for the forward
- * convolution and, through it, the stride-1 input gradient; relative error vs direct up to 2.4e-5 (F(4x4),
- * 512 channels). Each product is a parallel region, which is what keeps F(4x4) to layers with many tiles
- * (`ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES`; timings: environment.md). Returns undefined where it does not apply.
+ * convolution (plus `bias`, added by the output transform) and, through it, the stride-1 input gradient;
+ * relative error vs direct up to 2.4e-5 (F(4x4), 512 channels). Each product is a parallel region, which is
+ * what keeps F(4x4) to layers with many tiles (`ROBUSTLAB_WASM_WINOGRAD_F4_MIN_TILES`; timings: environment.md).
+ * Output channels a multiple of 8 and a transformed filter of at most `ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES`
+ * take the fused form instead. Returns undefined where it does not apply.
  */
 export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend, bias?: Info): Info | undefined {
   const [n, h, w, ci] = x.shape;
@@ -206,7 +209,8 @@ function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: Winogra
  * [3, 3, Ci, Co]. The products run on the filter gradient's register tiles (no packing; the planes are shared
  * out between the calling thread and the heap workers, each plane computed whole by one thread, so the result
  * does not depend on the split), and so do the transforms, by images; 2.25x fewer multiplications than the
- * direct filter gradient. Needs Ci a multiple of 4 and Co of 8; returns undefined where it does not apply.
+ * direct filter gradient. Where the 16 planes hold at most `ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES`,
+ * the fused form runs instead. Needs Ci a multiple of 4 and Co of 8; returns undefined where it does not apply.
  */
 export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, backend: WasmBackend): Info | undefined {
   const [n, h, w, ci] = x.shape;
