@@ -72,9 +72,8 @@ export function winoConvOut(simd: HeapSimd, params: readonly number[]): void {
 
 /**
  * winoFused(f4, x, U, y, bias, A, B, M, first, last, h, w, ci, co, oh, ow, th, tw, top, left, nb, nr, rows, rowsA,
- * rowsM): a
- * Winograd convolution of images [first, last) block by block, each block (nb whole images, or nr tile rows of
- * one image) taken through all its steps while it is in cache: input transform into A (planes of [rows, ci]),
+ * rowsM): a Winograd convolution of images [first, last) block by block, each block (nb whole images, or nr tile
+ * rows of one image) taken through all its steps while it is in cache: input transform into A (planes of [rows, ci]),
  * one transpose into B (each plane's columns, so that the products read consecutive tiles), the plane
  * products with the transformed filter U into M, and the output transform (plus the bias where `bias` is not
  * 0) into y. A, B and M are this share's own scratch; `rows` is the block's tile count rounded up to 4, `rowsA`

@@ -82,7 +82,7 @@ function setsHit(stride: number, count: number): number {
  * of those: the transforms touch one vector of every plane per tile, and planes a power of two bytes apart
  * share a few sets (a 16-tile block of 64 channels: 4 KiB apart, one set, 6x slower).
  */
-export function spreadRows(rows: number, rowBytes: number, planes: number): number {
+function spreadRows(rows: number, rowBytes: number, planes: number): number {
   let best = rows;
   for (let r = rows + 1; r < rows + 16; r++) if (setsHit(r * rowBytes, planes) > setsHit(best * rowBytes, planes)) best = r;
   return best;
@@ -167,7 +167,7 @@ function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: Winogra
   const planes = (m + 2) * (m + 2);
   const { nb, nr } = blocks(g, Math.max(4, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / (planes * (2 * ci + co) * 4))));
   const rows = 4 * Math.ceil((nb * nr * tw) / 4);
-  // The transforms step through the planes, the products through B's rows (planes * rowsA floats apart).
+  // The transforms step through the planes: rows padded so that those do not crowd a few cache sets.
   const rowsA = spreadRows(rows, ci * 4, planes);
   const rowsM = spreadRows(rows, co * 4, planes);
   const workers = n > 1 ? taskWorkers(backend) : undefined;
