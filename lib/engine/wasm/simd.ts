@@ -53,6 +53,8 @@ const V128 = 0x7b;
 
 const get = (i: number): Op => [0x20, uleb(i)];
 const set = (i: number): Op => [0x21, uleb(i)];
+/** local.tee: set and keep the value on the stack. */
+const tee = (i: number): Op => [0x22, uleb(i)];
 const i32 = (v: number): Op => [0x41, sleb(v)];
 const add = 0x6a;
 const sub = 0x6b;
@@ -584,12 +586,32 @@ export const DW_TILE_ROWS = 4;
  * NHWC input, the R taps of a block are consecutive (kernel column, channel) pairs of one kernel row, so they
  * lie side by side in memory and x needs no im2col. The accumulators stay in registers across all pixels.
  */
+/**
+ * The register tiles' inner loop, a do-while over `count` steps (at least 1): at each step 8 lanes of a row read
+ * at `vp` (two vectors), times R values read at `sp`, 4 bytes apart, each splat, added into R x 2 accumulators;
+ * then sp and vp advance by their steps.
+ */
+function tileLoop(acc: number[], sp: number, vp: number, spStep: Op, vpStep: Op, count: number, [v0, v1, t]: number[]): Op {
+  return [
+    0x03, 0x40,
+    get(vp), vload(), set(v0),
+    get(vp), vload(16), set(v1),
+    Array.from({ length: acc.length / 2 }, (_, r) => [
+      get(acc[2 * r]), get(sp), vload32Splat(4 * r), tee(t), get(v0), fMul, fAdd, set(acc[2 * r]),
+      get(acc[2 * r + 1]), get(t), get(v1), fMul, fAdd, set(acc[2 * r + 1]),
+    ]),
+    inc(sp, spStep),
+    inc(vp, vpStep),
+    get(count), i32(1), sub, tee(count), 0x0d, 0,
+    0x0b,
+  ];
+}
+
 function makeDwTile(R: number): Fn {
   const [x, dy, out, nimg, oh, ow, xPix, xRow, xImg, co4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [n, p, q, xrow, xp, dp, xr] = [10, 11, 12, 13, 14, 15, 16];
   const acc = Array.from({ length: 2 * R }, (_, k) => 17 + k);
   const [d0, d1, t] = [17 + 2 * R, 18 + 2 * R, 19 + 2 * R];
-  const tee = (l: number): Op => [0x22, uleb(l)];
   const rowAt = (r: number): Op => [get(out), r ? [get(co4), i32(r), mul, add] : []];
   return {
     name: `dwTile${R}`,
@@ -605,17 +627,7 @@ function makeDwTile(R: number): Fn {
           get(xrow), set(xp),
           // A do-while over the row's pixels (ow >= 1): one branch per pixel.
           get(ow), set(q),
-          0x03, 0x40,
-          get(dp), vload(), set(d0),
-          get(dp), vload(16), set(d1),
-          Array.from({ length: R }, (_, r) => [
-            get(acc[2 * r]), get(xp), vload32Splat(4 * r), tee(t), get(d0), fMul, fAdd, set(acc[2 * r]),
-            get(acc[2 * r + 1]), get(t), get(d1), fMul, fAdd, set(acc[2 * r + 1]),
-          ]),
-          inc(xp, get(xPix)),
-          inc(dp, get(co4)),
-          get(q), i32(1), sub, tee(q), 0x0d, 0,
-          0x0b,
+          tileLoop(acc, xp, dp, get(xPix), get(co4), q, [d0, d1, t]),
           inc(xrow, get(xRow)),
         ]),
         inc(xr, get(xImg)),
@@ -642,7 +654,6 @@ function makePlaneProducts(accumulate: boolean): Fn {
   const [p, r0, c0, k, ap, up, mp, colsB, apl, upl, mpl] = Array.from({ length: 11 }, (_, i) => 11 + i);
   const acc = Array.from({ length: 8 }, (_, i) => 22 + i);
   const [u0, u1, t] = [30, 31, 32];
-  const tee = (l: number): Op => [0x22, uleb(l)];
   const store = (a: number, off: number): Op => [get(mp), accumulate ? [get(mp), vload(off), get(a), fAdd] : get(a), vstore(off)];
   return {
     name: accumulate ? 'planeProductsAdd' : 'planeProducts',
@@ -657,19 +668,8 @@ function makePlaneProducts(accumulate: boolean): Fn {
             acc.map((a) => [vconst(0), set(a)]),
             get(upl), get(c0), i32(4), mul, add, set(up),
             get(apl), get(r0), i32(4), mul, add, set(ap),
-            // A do-while over K (K >= 1): one branch per step.
             get(K), set(k),
-            0x03, 0x40,
-            get(up), vload(), set(u0),
-            get(up), vload(16), set(u1),
-            [0, 1, 2, 3].map((r) => [
-              get(acc[2 * r]), get(ap), vload32Splat(4 * r), tee(t), get(u0), fMul, fAdd, set(acc[2 * r]),
-              get(acc[2 * r + 1]), get(t), get(u1), fMul, fAdd, set(acc[2 * r + 1]),
-            ]),
-            inc(up, get(colsB)),
-            inc(ap, get(aK)),
-            get(k), i32(1), sub, tee(k), 0x0d, 0,
-            0x0b,
+            tileLoop(acc, ap, up, get(aK), get(colsB), k, [u0, u1, t]),
             get(mpl), get(r0), get(cols), mul, get(c0), add, i32(4), mul, add, set(mp),
             [0, 1, 2, 3].map((r) => [store(acc[2 * r], 0), store(acc[2 * r + 1], 16), r < 3 ? inc(mp, get(colsB)) : []]),
           ]),

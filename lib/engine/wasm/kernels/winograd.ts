@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { heapSimd } from '../simd';
 import { flag } from './flags';
 import { heapOffset, heapViews, matMulInto, runShares, runSplit, taskWorkers, type Info, type WasmBackend } from './heap';
+import type { HeapTaskName } from './tasks';
 
 /**
  * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3): each (m+2)x(m+2) input tile d and the
@@ -111,31 +112,34 @@ function fusedWinogradFilterGrad(x: Info, dy: Info, g: WinogradShape, backend: W
   const shares = Math.max(1, Math.min(n, flag('ROBUSTLAB_WASM_DW_SHARES')));
   const planes = 16 * ci * co;
   const scratch = planes + 16 * (rowsA * ci + rowsG * co);
+  const [xo, dyo] = [heapOffset(backend, x), heapOffset(backend, dy)];
+  return byImageShares(backend, 'winoFusedFilterGrad', n, shares, scratch, (mo, first, last) => {
+    const ao = mo + planes * 4;
+    return [xo, dyo, mo, ao, ao + 16 * rowsA * ci * 4, first, last, h, w, ci, oh, ow, co, th, tw, top, left, nb, nr, rowsA, rowsG];
+  }, (so) => {
+    for (let k = 1; k < shares; k++) simd.addInto(so, so + k * scratch * 4, planes * 4);
+    const out = backend.makeOutput([3, 3, ci, co], 'float32');
+    simd.winoOutW(so, heapOffset(backend, out), ci * co);
+    return out;
+  });
+}
+
+/**
+ * Runs `task` on `shares` shares of n images (share k: images [kn/shares, (k+1)n/shares)), each with its own
+ * zeroed scratch of `scratch` floats (`params(scratchOffset, first, last)` are its parameters), then `finish`
+ * with the first scratch's offset; frees the scratch whatever happens.
+ */
+function byImageShares(backend: WasmBackend, task: HeapTaskName, n: number, shares: number, scratch: number, params: (own: number, first: number, last: number) => number[], finish: (first: number) => Info): Info {
   const S = backend.makeOutput([shares * scratch], 'float32');
-  let out: Info | undefined;
   try {
     backend.typedArrayFromHeap(S).fill(0);
-    const [xo, dyo, so] = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, S)];
+    const so = heapOffset(backend, S);
     const at = (k: number) => Math.floor((k * n) / shares);
-    runShares(
-      backend,
-      'winoFusedFilterGrad',
-      Array.from({ length: shares }, (_, k) => {
-        const mo = so + k * scratch * 4;
-        const ao = mo + planes * 4;
-        return [xo, dyo, mo, ao, ao + 16 * rowsA * ci * 4, at(k), at(k + 1), h, w, ci, oh, ow, co, th, tw, top, left, nb, nr, rowsA, rowsG];
-      }),
-    );
-    for (let k = 1; k < shares; k++) simd.addInto(so, so + k * scratch * 4, planes * 4);
-    out = backend.makeOutput([3, 3, ci, co], 'float32');
-    simd.winoOutW(heapOffset(backend, S), heapOffset(backend, out), ci * co);
-  } catch (e) {
-    if (out) backend.disposeData(out.dataId);
-    throw e;
+    runShares(backend, task, Array.from({ length: shares }, (_, k) => params(so + k * scratch * 4, at(k), at(k + 1))));
+    return finish(so);
   } finally {
     backend.disposeData(S.dataId);
   }
-  return out;
 }
 
 /** A Winograd convolution's geometry. */
@@ -173,33 +177,23 @@ function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: Winogra
   const workers = n > 1 ? taskWorkers(backend) : undefined;
   const shares = Math.min(n, 1 + (workers?.size ?? 0));
   const sizeA = planes * rowsA * ci;
-  const scratch = 2 * sizeA + planes * rowsM * co;
   const U = backend.makeOutput([planes * ci * co], 'float32');
-  const S = backend.makeOutput([shares * scratch], 'float32');
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
   try {
-    // Rows past a block's tiles are multiplied but never read back: zeros keep them finite and cheap.
-    backend.typedArrayFromHeap(S).fill(0);
     (m === 4 ? simd.wino4Filter : simd.winoFilter)(heapOffset(backend, filter), heapOffset(backend, U), ci, co);
-    const [xo, uo, yo, so] = [heapOffset(backend, x), heapOffset(backend, U), heapOffset(backend, out), heapOffset(backend, S)];
+    const [xo, uo, yo] = [heapOffset(backend, x), heapOffset(backend, U), heapOffset(backend, out)];
     const bo = bias ? heapOffset(backend, bias) : 0;
-    const at = (k: number) => Math.floor((k * n) / shares);
-    runShares(
-      backend,
-      'winoFused',
-      Array.from({ length: shares }, (_, k) => {
-        const a = so + k * scratch * 4;
-        const b = a + sizeA * 4;
-        return [m === 4 ? 1 : 0, xo, uo, yo, bo, a, b, b + sizeA * 4, at(k), at(k + 1), h, w, ci, co, oh, ow, th, tw, top, left, nb, nr, rows, rowsA, rowsM];
-      }),
-    );
+    // Rows past a block's tiles are multiplied but never read back: zeroed scratch keeps them finite and cheap.
+    return byImageShares(backend, 'winoFused', n, shares, 2 * sizeA + planes * rowsM * co, (a, first, last) => {
+      const b = a + sizeA * 4;
+      return [m === 4 ? 1 : 0, xo, uo, yo, bo, a, b, b + sizeA * 4, first, last, h, w, ci, co, oh, ow, th, tw, top, left, nb, nr, rows, rowsA, rowsM];
+    }, () => out);
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
   } finally {
-    for (const t of [U, S]) backend.disposeData(t.dataId);
+    backend.disposeData(U.dataId);
   }
-  return out;
 }
 
 /**
