@@ -7,6 +7,8 @@ import { engine, relError } from '../helpers/setup';
 import { backends, dataOn as on, withFlags } from '../helpers/backends';
 import { uniform, normal } from '../../lib/engine/seed';
 import { conv2dBias } from '../../lib/engine/convBias';
+import { heapSimd } from '../../lib/engine/wasm/simd';
+import { heapOffset, type WasmBackend } from '../../lib/engine/wasm/kernels/heap';
 
 test.before(async () => {
   await engine();
@@ -225,6 +227,40 @@ test('fused Winograd convolutions and filter gradients give the same bits with a
       [0, 1].forEach((i) => assert.equal(Array.from(without[i]), Array.from(first[i]), `F(${f4 ? 2 : 4}), blocks of ${block} bytes: convolution ${i} moved`));
     }
   }
+});
+
+test('the plane products (simd.ts planeProducts, planeProductsAdd) with padded strides equal a float64 reference to float32 rounding', async () => {
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as unknown as WasmBackend;
+  const simd = heapSimd(backend)!;
+  const [planes, rows, K, cols] = [3, 8, 5, 16];
+  // A_p^T's column k at p*aPlane + k*aK, U_p at p*uPlane, M_p at p*mPlane: every stride padded past the dense one.
+  const [aK, aPlane, uPlane, mPlane] = [(planes * rows + 3) * 4, (rows + 1) * 4, (K * cols + 8) * 4, (rows * cols + 4) * 4];
+  const a = uniform([planes * aPlane + K * aK], -1, 1, 80);
+  const u = uniform([planes * uPlane], -1, 1, 81);
+  const m0 = uniform([planes * mPlane], -1, 1, 82);
+  const [av, uv, mv] = await Promise.all([a.data(), u.data(), m0.data()]);
+  const expect = (acc: boolean) => {
+    const out = Float64Array.from(mv);
+    for (let p = 0; p < planes; p++)
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) {
+          let sum = acc ? mv[(p * mPlane) / 4 + r * cols + c] : 0;
+          for (let k = 0; k < K; k++) sum += av[(p * aPlane + k * aK) / 4 + r] * uv[(p * uPlane) / 4 + k * cols + c];
+          out[(p * mPlane) / 4 + r * cols + c] = sum;
+        }
+    return out;
+  };
+  for (const acc of [false, true]) {
+    const m = tf.tensor1d(mv); // its own buffer (a clone would share m0's, and the products write in place)
+    (acc ? simd.planeProductsAdd : simd.planeProducts)(heapOffset(backend, a), heapOffset(backend, u), heapOffset(backend, m), planes, rows, K, cols, aK, aPlane, uPlane, mPlane);
+    const got = await m.data();
+    const want = expect(acc);
+    // Padding between the planes of M is left as it was.
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${acc ? 'planeProductsAdd' : 'planeProducts'} [${i}]: ${got[i]} vs ${want[i]}`);
+    m.dispose();
+  }
+  tf.dispose([a, u, m0]);
 });
 
 test('2x2 max-pool gradients on the SIMD path (channels a multiple of 4; ties, NaN, odd borders) match the cpu backend', async () => {
