@@ -26,17 +26,24 @@ export function pool2x2Rows(simd: HeapSimd, params: readonly number[]): void {
 /**
  * winoFilterProducts(V, G, M, k0, k1, tiles, ci, co, chunk): for the Winograd planes k in [k0, k1),
  * M_k[ci, co] += sum over tiles t of V_k[t, ci] G_k[t, co] (V, G: planes of [tiles, ci] and [tiles, co], M:
- * planes of [ci, co]; ci a multiple of 4, co of 8) by the filter gradient's register tiles, `chunk` tiles at a
- * time so that both operands' rows stay in cache across the tiles of a plane.
+ * planes of [ci, co]; ci a multiple of 4, co of 8) by simd.ts `planeProductsAdd`, `chunk` tiles at a time so
+ * that both operands' rows stay in cache across the tiles of a plane.
  */
 export function winoFilterProducts(simd: HeapSimd, params: readonly number[]): void {
   const [V, G, M, k0, k1, tiles, ci, co, chunk] = params;
   for (let k = k0; k < k1; k++)
     for (let t0 = 0; t0 < tiles; t0 += chunk) {
       const tn = Math.min(chunk, tiles - t0);
-      for (let cb = 0; cb < co; cb += 8)
-        for (let rb = 0; rb < ci; rb += 4) simd.dwTile4(V + ((k * tiles + t0) * ci + rb) * 4, G + ((k * tiles + t0) * co + cb) * 4, M + ((k * ci + rb) * co + cb) * 4, 1, 1, tn, ci * 4, 0, 0, co * 4);
+      simd.planeProductsAdd(V + (k * tiles + t0) * ci * 4, G + (k * tiles + t0) * co * 4, M + k * ci * co * 4, 1, ci, tn, co, ci * 4, 0, 0, 0);
     }
+}
+
+/**
+ * Calls `step(b, c, i0, r)` for the blocks of images [first, last): c = nb images from image b (nr = th), or
+ * the r tile rows from tile row i0 of image b.
+ */
+function eachBlock(first: number, last: number, th: number, nb: number, nr: number, step: (b: number, c: number, i0: number, r: number) => void): void {
+  for (let b = first; b < last; b += nb) for (let i0 = 0; i0 < th; i0 += nr) step(b, Math.min(nb, last - b), i0, Math.min(nr, th - i0));
 }
 
 /**
@@ -85,16 +92,12 @@ export function winoFused(simd: HeapSimd, params: readonly number[]): void {
   const planes = (m + 2) * (m + 2);
   const into = f4 ? simd.wino4BlockIn : simd.winoBlockIn;
   const out = f4 ? simd.wino4BlockOut : simd.winoBlockOut;
-  for (let b = first; b < last; b += nb) {
-    const c = Math.min(nb, last - b);
-    for (let i0 = 0; i0 < th; i0 += nr) {
-      const r = Math.min(nr, th - i0);
-      into(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - m * i0, left, rowsA);
-      simd.transpose(A, B, planes * rowsA, ci);
-      simd.planeProducts(B, U, M, planes, rows, ci, co, planes * rowsA * 4, rowsA * 4, ci * co * 4, rowsM * co * 4);
-      out(M, y + (b * oh + m * i0) * ow * co * 4, c, oh - m * i0, ow, co, r, tw, rowsM, bias);
-    }
-  }
+  eachBlock(first, last, th, nb, nr, (b, c, i0, r) => {
+    into(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - m * i0, left, rowsA);
+    simd.transpose(A, B, planes * rowsA, ci);
+    simd.planeProducts(B, U, M, planes, rows, ci, co, planes * rowsA * 4, rowsA * 4, ci * co * 4, rowsM * co * 4);
+    out(M, y + (b * oh + m * i0) * ow * co * 4, c, oh - m * i0, ow, co, r, tw, rowsM, bias);
+  });
 }
 
 /**
@@ -106,15 +109,11 @@ export function winoFused(simd: HeapSimd, params: readonly number[]): void {
  */
 export function winoFusedFilterGrad(simd: HeapSimd, params: readonly number[]): void {
   const [x, dy, M, A, G, first, last, h, w, ci, oh, ow, co, th, tw, top, left, nb, nr, rowsA, rowsG] = params;
-  for (let b = first; b < last; b += nb) {
-    const c = Math.min(nb, last - b);
-    for (let i0 = 0; i0 < th; i0 += nr) {
-      const r = Math.min(nr, th - i0);
-      simd.winoBlockIn(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - 2 * i0, left, rowsA);
-      simd.winoDy(dy + (b * oh + 2 * i0) * ow * co * 4, G, c, oh - 2 * i0, ow, co, r, tw, rowsG);
-      simd.planeProductsAdd(A, G, M, 16, ci, c * r * tw, co, ci * 4, rowsA * ci * 4, rowsG * co * 4, ci * co * 4);
-    }
-  }
+  eachBlock(first, last, th, nb, nr, (b, c, i0, r) => {
+    simd.winoBlockIn(x + b * h * w * ci * 4, A, c, h, w, ci, r, tw, top - 2 * i0, left, rowsA);
+    simd.winoDy(dy + (b * oh + 2 * i0) * ow * co * 4, G, c, oh - 2 * i0, ow, co, r, tw, rowsG);
+    simd.planeProductsAdd(A, G, M, 16, ci, c * r * tw, co, ci * 4, rowsA * ci * 4, rowsG * co * 4, ci * co * 4);
+  });
 }
 
 /**

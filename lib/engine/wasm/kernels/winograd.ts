@@ -2,12 +2,12 @@
  * Winograd 3x3 stride-1 convolutions (F(2x2, 3x3), F(4x4, 3x3)) and filter gradients (F(3x3, 2x2)) on the wasm heap:
  * SIMD transforms (simd.ts) around products. Where the transformed filter is small (the fused forms), blocks of
  * tiles go through all their steps in cache, on robustlab's plane products; else whole chunks go through the
- * transforms and XNNPACK's products (convolutions) or the register tiles (filter gradients). The work is shared
+ * transforms and XNNPACK's products (convolutions) or the plane products (filter gradients). The work is shared
  * out with the heap workers. Used by Conv2D.ts, Conv2DBias.ts and Conv2DBackpropFilter.ts.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimd } from '../simd';
+import { heapSimd, type HeapSimd } from '../simd';
 import { flag } from './flags';
 import { heapOffset, heapViews, matMulInto, runShares, runSplit, taskWorkers, type Info, type WasmBackend } from './heap';
 import type { HeapTaskName } from './tasks';
@@ -39,7 +39,7 @@ export function winogradConv2D(x: Info, filter: Info, info: tf.backend_util.Conv
   const th = Math.ceil(oh / m);
   const tw = Math.ceil(ow / m);
   if (flag('ROBUSTLAB_WASM_WINOGRAD_FUSED') && co % 8 === 0 && planes * ci * co * 4 <= flag('ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES')) {
-    return fusedWinograd(x, filter, bias, { m, n, h, w, ci, co, oh, ow, th, tw, top, left }, backend);
+    return fusedWinograd(x, filter, bias, { m, n, h, w, ci, co, oh, ow, th, tw, top, left }, backend, simd);
   }
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (planes * th * tw * Math.max(ci, co) * 4))));
   const U = backend.makeOutput([planes * ci * co], 'float32');
@@ -103,8 +103,7 @@ function blocks(g: WinogradShape, tiles: number): { nb: number; nr: number } {
  * thread and the heap workers, and the shares' planes are added in share order, so the result does not depend
  * on the thread count.
  */
-function fusedWinogradFilterGrad(x: Info, dy: Info, g: WinogradShape, backend: WasmBackend): Info {
-  const simd = heapSimd(backend)!;
+function fusedWinogradFilterGrad(x: Info, dy: Info, g: WinogradShape, backend: WasmBackend, simd: HeapSimd): Info {
   const { n, h, w, ci, co, oh, ow, th, tw, top, left } = g;
   const { nb, nr } = blocks(g, Math.max(1, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / (16 * (ci + co) * 4))));
   const rowsA = spreadRows(nb * nr * tw, ci * 4, 16);
@@ -165,8 +164,7 @@ interface WinogradShape {
  * whole convolution is one parallel region, the images shared out between the calling thread and the heap
  * workers. Each block's tiles are computed the same way whichever thread takes them.
  */
-function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: WinogradShape, backend: WasmBackend): Info {
-  const simd = heapSimd(backend)!;
+function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: WinogradShape, backend: WasmBackend, simd: HeapSimd): Info {
   const { m, n, h, w, ci, co, oh, ow, th, tw, top, left } = g;
   const planes = (m + 2) * (m + 2);
   const { nb, nr } = blocks(g, Math.max(4, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_BLOCK_BYTES') / (planes * (2 * ci + co) * 4))));
@@ -200,7 +198,7 @@ function fusedWinograd(x: Info, filter: Info, bias: Info | undefined, g: Winogra
  * dW of a 3x3 stride-1 convolution by Winograd F(3x3, 2x2): every 2x2 tile g of dy and its 4x4 input patch d
  * contribute A'^T [(G' g G'^T) * (B^T d B)] A' (simd.ts); summed over tiles that is 16 products, one per
  * transformed plane, M_k[Ci, Co] = V_k^T G_k over the tiles, then one output transform straight into
- * [3, 3, Ci, Co]. The products run on the filter gradient's register tiles (no packing; the planes are shared
+ * [3, 3, Ci, Co]. The products run on the plane products (simd.ts `planeProductsAdd`; no packing; the planes are shared
  * out between the calling thread and the heap workers, each plane computed whole by one thread, so the result
  * does not depend on the split), and so do the transforms, by images; 2.25x fewer multiplications than the
  * direct filter gradient. Where the 16 planes hold at most `ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES`,
@@ -216,7 +214,7 @@ export function winogradFilterGrad(x: Info, dy: Info, info: tf.backend_util.Conv
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   if (flag('ROBUSTLAB_WASM_WINOGRAD_FUSED') && 16 * ci * co * 4 <= flag('ROBUSTLAB_WASM_WINOGRAD_FUSED_MAX_FILTER_BYTES')) {
-    return fusedWinogradFilterGrad(x, dy, { m: 2, n, h, w, ci, co, oh, ow, th, tw, top, left }, backend);
+    return fusedWinogradFilterGrad(x, dy, { m: 2, n, h, w, ci, co, oh, ow, th, tw, top, left }, backend, simd);
   }
   const nc = Math.max(1, Math.min(n, Math.floor(flag('ROBUSTLAB_WASM_WINOGRAD_CHUNK') / (16 * th * tw * Math.max(ci, co) * 4))));
   // Tiles per product pass whose rows of both operands fill about half of a 1 MiB L2.
